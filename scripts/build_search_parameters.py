@@ -79,4 +79,8 @@ def main(source: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/fhir/definitions/search-parameters.json")
+    main(
+        sys.argv[1]
+        if len(sys.argv) > 1
+        else "../shared/data/fhir/definitions/search-parameters.json"
+    )

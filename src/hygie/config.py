@@ -59,7 +59,9 @@ class Settings:
         env = os.environ if env is None else env
         log_level = env.get("HYGIE_LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise SettingsError(f"HYGIE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+            raise SettingsError(
+                f"HYGIE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+            )
         database_url = env.get("HYGIE_DATABASE_URL", "")
         if database_url:
             normalize_database_url(database_url)  # fail early on a URL we cannot use

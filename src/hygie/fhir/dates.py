@@ -49,11 +49,11 @@ def date_range(value: str) -> tuple[int, int]:
         year = int(parts["y"])
         if parts["m"] is None:
             start = datetime(year, 1, 1, tzinfo=UTC)
-            end = datetime(year + 1, 1, 1, tzinfo=UTC)
+            return to_micros(start), _first_of_month(year + 1, 1) - 1
         elif parts["d"] is None:
             month = int(parts["m"])
             start = datetime(year, month, 1, tzinfo=UTC)
-            end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            return to_micros(start), _first_of_month(year + month // 12, month % 12 + 1) - 1
         elif parts["H"] is None:
             start = datetime(year, int(parts["m"]), int(parts["d"]), tzinfo=UTC)
             end = start + timedelta(days=1)
@@ -66,8 +66,14 @@ def date_range(value: str) -> tuple[int, int]:
             fraction = parts["f"] or ""
             micros = int((fraction[1:] + "000000")[:6]) if fraction else 0
             start = datetime(
-                year, int(parts["m"]), int(parts["d"]), int(parts["H"]), int(parts["M"]),
-                int(parts["S"] or 0), micros, tzinfo=offset,
+                year,
+                int(parts["m"]),
+                int(parts["d"]),
+                int(parts["H"]),
+                int(parts["M"]),
+                int(parts["S"] or 0),
+                micros,
+                tzinfo=offset,
             )
             if parts["S"] is None:
                 end = start + timedelta(minutes=1)
@@ -76,7 +82,13 @@ def date_range(value: str) -> tuple[int, int]:
                 end = start + timedelta(microseconds=10 ** (6 - digits))
             else:
                 end = start + timedelta(seconds=1)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise ValueError(f"{value!r} is not a valid date: {exc}") from None
     return to_micros(start), to_micros(end) - 1
 
+
+def _first_of_month(year: int, month: int) -> int:
+    """The first microsecond of a month; for year 10000, the microsecond after 9999's end."""
+    if year > 9999:
+        return to_micros(datetime.max.replace(tzinfo=UTC)) + 1
+    return to_micros(datetime(year, month, 1, tzinfo=UTC))

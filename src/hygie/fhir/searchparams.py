@@ -57,11 +57,15 @@ def default_registry() -> SearchParamRegistry:
     by_type: dict[str, dict[str, SearchParam]] = {}
     for resource_type, params in raw["byType"].items():
         by_type[resource_type] = {
-            p["code"]: SearchParam(p["code"], p["type"], p["expression"], tuple(p["target"]), p["url"])
+            p["code"]: SearchParam(
+                p["code"], p["type"], p["expression"], tuple(p["target"]), p["url"]
+            )
             for p in params
         }
         for generic in raw["generic"]:
-            expression = generic["expression"].replace(f"{generic['base']}.", f"{resource_type}.", 1)
+            expression = generic["expression"].replace(
+                f"{generic['base']}.", f"{resource_type}.", 1
+            )
             by_type[resource_type][generic["code"]] = SearchParam(
                 generic["code"], generic["type"], expression, (), generic["url"]
             )

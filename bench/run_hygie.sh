@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Run the FHIR load benchmark against a fresh Hygie: bench/run_hygie.sh [sqlite|postgresql]
+# Extra arguments go to bench/fhir_load.py (e.g. --observations 10000 --duration 5).
+# Writes bench/results/fhir-hygie-<backend>.json; the server's log is kept beside it.
+set -euo pipefail
+
+backend="${1:-sqlite}"
+shift || true
+port="${HYGIE_BENCH_PORT:-8010}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+case "$backend" in
+  sqlite) unset HYGIE_DATABASE_URL ;;
+  postgresql)
+    db=hygie_bench
+    dropdb -h 127.0.0.1 -U postgres --if-exists --force "$db"
+    createdb -h 127.0.0.1 -U postgres "$db"
+    export HYGIE_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/$db"
+    ;;
+  *) echo "usage: $0 [sqlite|postgresql] [fhir_load options...]" >&2; exit 2 ;;
+esac
+
+if curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+  echo "port $port already answers: stop that server or set HYGIE_BENCH_PORT" >&2
+  exit 2
+fi
+
+data_dir="$(mktemp -d -t hygie-bench-XXXXXX)"
+mkdir -p bench/results
+log="bench/results/fhir-hygie-$backend.server.log"
+server=""
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+  fi
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$data_dir"
+}
+trap cleanup EXIT
+
+export HYGIE_DATA_DIR="$data_dir"
+uv run hygie migrate
+uv run hygie serve --port "$port" >"$log" 2>&1 &
+server=$!
+
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "Hygie did not start; its log ($log):" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "Hygie never became healthy" >&2; exit 1; }
+
+# `uv run` keeps a parent process: measure the Python server under it, not uv itself.
+server_pid="$(pgrep -P "$server" | head -n 1 || true)"
+status=0
+uv run python bench/fhir_load.py \
+  --base-url "http://127.0.0.1:$port/fhir" \
+  --label "hygie-$backend" \
+  --server-pid "${server_pid:-$server}" \
+  "$@" || status=$?
+if grep -q -E "Traceback|ERROR" "$log"; then
+  echo "the server logged errors (see $log):" >&2
+  grep -m 5 -E "ERROR" "$log" >&2 || true
+fi
+exit "$status"

@@ -1,0 +1,109 @@
+"""The ASGI application factory: everything is built here, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hygie import __version__
+from hygie.config import Settings
+from hygie.db.engine import Database, make_engine
+from hygie.db.migrate import current_revision, head_revision
+from hygie.fhir.router import FhirRouter
+from hygie.fhir.store import FhirStore
+from hygie.http.fhir_routes import fhir_route
+from hygie.location.tracking.api import tracking_router_for
+from hygie.location.web import location_web_router
+
+log = logging.getLogger("hygie.access")
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database schema is not at the migrations' head: run ``hygie migrate``."""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    db = database or Database(make_engine(settings.sqlalchemy_url))
+    have, want = current_revision(db.engine), head_revision(db.engine)
+    if have != want:
+        raise SchemaNotCurrent(
+            f"the database schema is at {have or 'nothing'}, this Hygie needs {want}: "
+            "run `hygie migrate` first"
+        )
+    store = FhirStore(db)
+    router = FhirRouter(
+        store,
+        fhir_base=settings.fhir_base_url,
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="Hygie",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    app.state.store = store
+    app.router.routes.append(fhir_route(router, settings.max_body_bytes))
+    # Domain modules mount their routers below, one line each.
+    app.include_router(tracking_router_for(app))
+    app.include_router(location_web_router(db, store))
+
+    @app.get("/health")
+    def health() -> Response:
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    app.add_middleware(AccessLog)
+    return app
+
+
+class AccessLog:
+    """One log line per request: method, path, status, time. Never the query string, which can
+    carry patient identifiers (uvicorn's own access log is turned off for that reason)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            log.info(
+                "%s %s %d %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

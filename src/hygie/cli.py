@@ -1,0 +1,135 @@
+"""The ``hygie`` command: a thin layer over the same services the web app uses."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from hygie import __version__
+from hygie.config import Settings, SettingsError
+from hygie.db.engine import Database, make_engine
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except (SettingsError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _database(settings: Settings) -> Database:
+    return Database(make_engine(settings.sqlalchemy_url))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hygie")
+def main() -> None:
+    """Hygie: zero-trust e-health platform (FHIR R4 store, health space, connected hospital).
+
+    Configuration comes from HYGIE_* environment variables (see the README).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (PostgreSQL deployments; SQLite is best with one).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app and the FHIR API (http://HOST:PORT/fhir)."""
+    import uvicorn
+
+    from hygie.app import SchemaNotCurrent, create_app
+
+    settings = _settings()
+    logging.getLogger().setLevel(settings.log_level)
+    try:
+        create_app(settings)  # fail here, with a clear message, rather than in a worker
+    except SchemaNotCurrent as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Hygie {__version__} on http://{host}:{port} (FHIR base {settings.fhir_base_url})")
+    uvicorn.run(
+        "hygie.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    from hygie.db.migrate import current_revision, upgrade
+
+    settings = _settings()
+    db = _database(settings)
+    try:
+        before = current_revision(db.engine)
+        upgrade(db.engine)
+        after = current_revision(db.engine)
+    finally:
+        db.dispose()
+    if before == after:
+        click.echo(f"database already at revision {after}")
+    else:
+        click.echo(f"database migrated from {before or 'empty'} to {after}")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo hospital (idempotent): organisation, staff, patients, records, map."""
+    from hygie.db.migrate import upgrade
+    from hygie.demo import load_demo
+    from hygie.fhir.store import FhirStore
+    from hygie.location.venue import load_demo_venue
+
+    settings = _settings()
+    db = _database(settings)
+    try:
+        upgrade(db.engine)
+        store = FhirStore(db)
+        click.echo(load_demo(store, settings.fhir_base_url))
+        venue = load_demo_venue(db, store)
+        click.echo(f"demo map: {venue.venue.name}, {len(venue.locations)} FHIR Locations")
+    finally:
+        db.dispose()
+
+
+@main.command(name="import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_(files: tuple[Path, ...]) -> None:
+    """Load FHIR JSON files: transaction or batch Bundles, or single resources."""
+    from hygie.fhir.importer import import_file
+    from hygie.fhir.store import FhirStore
+
+    settings = _settings()
+    db = _database(settings)
+    failed = False
+    try:
+        store = FhirStore(db)
+        for path in files:
+            try:
+                click.echo(f"{path}: {import_file(store, path, settings.fhir_base_url)}")
+            except ValueError as exc:
+                failed = True
+                click.echo(f"{path}: refused: {exc}", err=True)
+    finally:
+        db.dispose()
+    if failed:
+        sys.exit(1)

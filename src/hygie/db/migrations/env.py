@@ -1,0 +1,16 @@
+"""Alembic environment: runs against the engine handed over by hygie.db.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from hygie.db.schema import metadata
+
+# Domain modules own their tables on the same MetaData; import them so it lists them all.
+import hygie.location.tracking.tables
+import hygie.location.venue.tables  # noqa: F401
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.run_migrations()

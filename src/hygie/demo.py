@@ -1,0 +1,325 @@
+"""The demo hospital that ``hygie demo`` loads: believable, deterministic, idempotent.
+
+Everything is sent as one FHIR transaction Bundle of conditional creates keyed on a
+``urn:hygie:demo`` identifier, so running it twice leaves one copy of each resource.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hygie.fhir.bundles import BundleProcessor
+from hygie.fhir.reads import ReadService
+from hygie.fhir.store import FhirStore
+
+DEMO_SYSTEM = "urn:hygie:demo"
+RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
+FINESS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
+INS_NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+
+_FAMILIES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+]
+_WOMEN = [
+    "Hélène",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Inès",
+    "Sophie",
+    "Élodie",
+    "Anaïs",
+    "Nathalie",
+    "Isabelle",
+    "Françoise",
+]
+_MEN = [
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Gabriel",
+    "Jules",
+    "Arthur",
+    "Théo",
+    "Raphaël",
+    "Noé",
+    "Jérôme",
+    "François",
+    "Benoît",
+]
+_CITIES = [
+    ("Paris", "75013", "75", "113"),
+    ("Lyon", "69003", "69", "383"),
+    ("Marseille", "13005", "13", "055"),
+    ("Grenoble", "38000", "38", "185"),
+    ("Ajaccio", "20000", "2A", "004"),
+    ("Lille", "59000", "59", "350"),
+]
+_SERVICES = ["Cardiologie", "Radiologie", "Chirurgie digestive", "Urgences", "Pneumologie"]
+_STAFF = [
+    ("Claire", "Rousseau", "female", "Cardiologie", "Cardiologue"),
+    ("Marc", "Lambert", "male", "Chirurgie digestive", "Chirurgien viscéral"),
+    ("Aurélie", "Fontaine", "female", "Radiologie", "Radiologue"),
+    ("Karim", "Benali", "male", "Urgences", "Médecin urgentiste"),
+    ("Sylvie", "Chevalier", "female", "Pneumologie", "Pneumologue"),
+    ("Paul", "Nguyen", "male", "Cardiologie", "Infirmier"),
+]
+# (LOINC code, display, unit, UCUM code, mean, spread)
+_VITALS = [
+    ("8867-4", "Fréquence cardiaque", "/min", "/min", 74, 9),
+    ("8310-5", "Température corporelle", "°C", "Cel", 36.9, 0.4),
+    ("9279-1", "Fréquence respiratoire", "/min", "/min", 16, 2),
+    ("2708-6", "Saturation en oxygène", "%", "%", 97, 1.5),
+    ("29463-7", "Poids", "kg", "kg", 72, 12),
+]
+
+
+def nir_key(number13: str) -> str:
+    """The two-digit key of a NIR (Corsica's 2A/2B count as 19/18 in the sum)."""
+    value = int(number13.replace("2A", "19").replace("2B", "18"))
+    return f"{97 - value % 97:02d}"
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def add(self, key: str, resource: dict[str, Any]) -> str:
+        """Queue a conditional create; returns the fullUrl other entries reference it by."""
+        full_url = f"urn:uuid:00000000-0000-4000-8000-{len(self.entries):012d}"
+        identifier = {"system": DEMO_SYSTEM, "value": key}
+        resource.setdefault("identifier", []).append(identifier)
+        self.entries.append(
+            {
+                "fullUrl": full_url,
+                "resource": resource,
+                "request": {
+                    "method": "POST",
+                    "url": resource["resourceType"],
+                    "ifNoneExist": f"identifier={DEMO_SYSTEM}|{key}",
+                },
+            }
+        )
+        return full_url
+
+
+def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
+    rng = random.Random(20261128)  # noqa: S311 - demo data, not security
+    today = (today or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    b = _Builder()
+    chu = b.add(
+        "org-chu",
+        {
+            "resourceType": "Organization",
+            "active": True,
+            "name": "CHU Hygie",
+            "identifier": [{"system": FINESS_SYSTEM, "value": "380780080"}],
+            "type": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/organization-type",
+                            "code": "prov",
+                            "display": "Healthcare Provider",
+                        }
+                    ]
+                }
+            ],
+            "address": [
+                {
+                    "line": ["Boulevard de la Chantourne"],
+                    "city": "La Tronche",
+                    "postalCode": "38700",
+                    "country": "FR",
+                }
+            ],
+        },
+    )
+    services = {
+        name: b.add(
+            f"org-{i}",
+            {
+                "resourceType": "Organization",
+                "active": True,
+                "name": f"Service de {name.lower()}",
+                "partOf": {"reference": chu},
+            },
+        )
+        for i, name in enumerate(_SERVICES)
+    }
+    staff = []
+    for i, (given, family, gender, service, role) in enumerate(_STAFF):
+        practitioner = b.add(
+            f"pract-{i}",
+            {
+                "resourceType": "Practitioner",
+                "active": True,
+                "gender": gender,
+                "identifier": [{"system": RPPS_SYSTEM, "value": f"10{100234500 + i * 7}"}],
+                "name": [
+                    {
+                        "family": family,
+                        "given": [given],
+                        **({"prefix": ["Dr"]} if role != "Infirmier" else {}),
+                    }
+                ],
+                "telecom": [
+                    {
+                        "system": "email",
+                        "value": f"{given.lower()}.{family.lower()}@chu-hygie.mssante.fr",
+                    }
+                ],
+            },
+        )
+        b.add(
+            f"role-{i}",
+            {
+                "resourceType": "PractitionerRole",
+                "active": True,
+                "practitioner": {"reference": practitioner},
+                "organization": {"reference": services[service]},
+                "code": [{"text": role}],
+            },
+        )
+        staff.append(practitioner)
+    counts = Counter[str]()
+    for i in range(24):
+        female = i % 2 == 0
+        given = rng.choice(_WOMEN if female else _MEN)
+        family = _FAMILIES[i]
+        birth = datetime(1940, 1, 1) + timedelta(days=rng.randrange(0, 80 * 365))
+        city, postal, dept, commune = rng.choice(_CITIES)
+        nir = f"{2 if female else 1}{birth:%y%m}{dept}{commune}{rng.randrange(1, 999):03d}"
+        patient = b.add(
+            f"patient-{i}",
+            {
+                "resourceType": "Patient",
+                "active": True,
+                "identifier": [{"system": INS_NIR_SYSTEM, "value": nir + nir_key(nir)}],
+                "name": [{"use": "official", "family": family, "given": [given]}],
+                "gender": "female" if female else "male",
+                "birthDate": f"{birth:%Y-%m-%d}",
+                "address": [{"city": city, "postalCode": postal, "country": "FR"}],
+                "telecom": [
+                    {
+                        "system": "phone",
+                        "value": f"06 {rng.randrange(10, 99)} "
+                        f"{rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
+                    }
+                ],
+                "managingOrganization": {"reference": chu},
+            },
+        )
+        counts["Patient"] += 1
+        doctor = staff[i % len(staff)]
+        visit = today - timedelta(days=rng.randrange(1, 120), hours=rng.randrange(0, 9))
+        encounter = b.add(
+            f"enc-{i}",
+            {
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                    "code": "AMB",
+                    "display": "ambulatory",
+                },
+                "subject": {"reference": patient},
+                "participant": [{"individual": {"reference": doctor}}],
+                "period": {
+                    "start": visit.isoformat(),
+                    "end": (visit + timedelta(hours=1)).isoformat(),
+                },
+                "serviceProvider": {"reference": chu},
+            },
+        )
+        counts["Encounter"] += 1
+        for day in range(3):
+            taken = visit - timedelta(days=day * 30)
+            for code, display, unit, ucum, mean, spread in _VITALS:
+                value = round(rng.gauss(mean, spread), 1)
+                b.add(
+                    f"obs-{i}-{day}-{code}",
+                    {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "category": [
+                            {
+                                "coding": [
+                                    {
+                                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                        "code": "vital-signs",
+                                    }
+                                ]
+                            }
+                        ],
+                        "code": {
+                            "coding": [{"system": LOINC, "code": code, "display": display}],
+                            "text": display,
+                        },
+                        "subject": {"reference": patient},
+                        "encounter": {"reference": encounter},
+                        "effectiveDateTime": taken.isoformat(),
+                        "valueQuantity": {
+                            "value": value,
+                            "unit": unit,
+                            "system": UCUM,
+                            "code": ucum,
+                        },
+                    },
+                )
+                counts["Observation"] += 1
+        start = (today + timedelta(days=rng.randrange(1, 30))).replace(hour=rng.randrange(8, 17))
+        b.add(
+            f"appt-{i}",
+            {
+                "resourceType": "Appointment",
+                "status": "booked",
+                "description": "Consultation de suivi",
+                "start": start.isoformat(),
+                "end": (start + timedelta(minutes=30)).isoformat(),
+                "participant": [
+                    {"actor": {"reference": patient}, "status": "accepted"},
+                    {"actor": {"reference": doctor}, "status": "accepted"},
+                ],
+            },
+        )
+        counts["Appointment"] += 1
+    return {"resourceType": "Bundle", "type": "transaction", "entry": b.entries}
+
+
+def load_demo(store: FhirStore, fhir_base: str = "http://127.0.0.1:8000/fhir") -> str:
+    reads = ReadService(store, fhir_base=fhir_base, default_count=20, max_count=1000)
+    response = BundleProcessor(store, reads, fhir_base=fhir_base).process(demo_bundle())
+    statuses = Counter(e["response"]["status"] for e in response["entry"])
+    created = statuses.get("201 Created", 0)
+    kept = statuses.get("200 OK", 0)
+    return f"demo hospital: {created} resources created, {kept} already present"

@@ -1,0 +1,370 @@
+"""Batch and transaction Bundles (http.html#transaction).
+
+A transaction runs in one database transaction: entries are processed in the order the
+spec prescribes (DELETE, POST, PUT, GET), ``urn:uuid:`` and other fullUrl references are
+rewritten to the ids the server assigns, and any failure rolls the whole Bundle back. A
+batch runs each entry on its own and reports each outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
+
+from hygie.fhir.errors import FhirError, Issue, bad_request, operation_outcome
+from hygie.fhir.model import StoredResource, WriteResult
+from hygie.fhir.search import find_matches
+from hygie.fhir.store import FhirStore, StoreTransaction, check_id, read_current, read_version
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from hygie.fhir.reads import ReadService
+
+MAX_ENTRIES = 10_000
+_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
+_STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content"}
+
+
+@dataclass
+class Entry:
+    index: int
+    method: str
+    url: str  # relative to the FHIR base: "Patient", "Patient/1", "Patient?identifier=x"
+    resource: dict[str, Any] | None
+    full_url: str | None
+    if_match: int | None = None
+    if_none_exist: str | None = None
+    assigned_id: str | None = None  # id chosen before writing, so references can point at it
+    existing: StoredResource | None = None  # what a conditional entry matched
+    target: str | None = field(default=None)  # "Type/id" this entry ends up writing
+
+    @property
+    def resource_type(self) -> str:
+        return self.url.split("?")[0].split("/")[0]
+
+
+class BundleProcessor:
+    def __init__(self, store: FhirStore, reads: ReadService, *, fhir_base: str) -> None:
+        self.store = store
+        self.reads = reads
+        self.fhir_base = fhir_base
+
+    def process(self, bundle: object, *, return_resources: bool = False) -> dict[str, Any]:
+        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+            raise bad_request("POST to the FHIR base takes a Bundle", "Bundle")
+        kind = bundle.get("type")
+        if kind not in ("batch", "transaction"):
+            raise bad_request(
+                f"Bundle.type must be batch or transaction, got {kind!r}", "Bundle.type"
+            )
+        entries = self._parse_entries(bundle)
+        if kind == "transaction":
+            responses = self._transaction(entries, return_resources)
+        else:
+            responses = self._batch(entries, return_resources)
+        return {"resourceType": "Bundle", "type": f"{kind}-response", "entry": responses}
+
+    # -- parsing --------------------------------------------------------------------------
+    def _parse_entries(self, bundle: dict[str, Any]) -> list[Entry]:
+        raw_entries = bundle.get("entry", [])
+        if not isinstance(raw_entries, list):
+            raise bad_request("Bundle.entry must be an array", "Bundle.entry")
+        if len(raw_entries) > MAX_ENTRIES:
+            raise FhirError(
+                413,
+                Issue(
+                    "too-costly",
+                    f"a Bundle may hold at most {MAX_ENTRIES} "
+                    f"entries, this one has {len(raw_entries)}",
+                ),
+            )
+        return [self._parse_entry(i, raw) for i, raw in enumerate(raw_entries)]
+
+    def _parse_entry(self, index: int, raw: object) -> Entry:
+        where = f"Bundle.entry[{index}]"
+        if not isinstance(raw, dict):
+            raise bad_request(f"{where} must be an object", where)
+        request = raw.get("request")
+        if not isinstance(request, dict):
+            raise bad_request(
+                f"{where}.request is required in a batch or transaction",
+                f"{where}.request",
+                code="required",
+            )
+        method = request.get("method")
+        if method not in _ORDER:
+            raise bad_request(
+                f"{where}.request.method must be GET, POST, PUT or DELETE, got {method!r}",
+                f"{where}.request.method",
+            )
+        url = request.get("url")
+        if not isinstance(url, str) or not url.strip():
+            raise bad_request(
+                f"{where}.request.url is required", f"{where}.request.url", code="required"
+            )
+        url = url.strip().removeprefix(self.fhir_base).strip("/")
+        resource = raw.get("resource")
+        if method in ("POST", "PUT") and not isinstance(resource, dict):
+            raise bad_request(
+                f"{where}: a {method} entry needs a resource", f"{where}.resource", code="required"
+            )
+        if_match = request.get("ifMatch")
+        entry = Entry(
+            index,
+            method,
+            url,
+            resource if isinstance(resource, dict) else None,
+            raw.get("fullUrl") if isinstance(raw.get("fullUrl"), str) else None,
+            if_none_exist=request.get("ifNoneExist"),
+        )
+        if if_match is not None:
+            digits = str(if_match).removeprefix("W/").strip('"')
+            if not digits.isdigit():
+                raise bad_request(
+                    f"{where}.request.ifMatch {if_match!r} is not a version ETag",
+                    f"{where}.request.ifMatch",
+                )
+            entry.if_match = int(digits)
+        self.store.known_type(entry.resource_type)
+        return entry
+
+    # -- transaction --------------------------------------------------------------------
+    def _transaction(self, entries: list[Entry], return_resources: bool) -> list[dict[str, Any]]:
+        responses: dict[int, dict[str, Any]] = {}
+        with self.store.transaction() as tx:
+            self._resolve_targets(tx.conn, entries)
+            _check_no_duplicates(entries)
+            mapping = {e.full_url: e.target for e in entries if e.full_url and e.target}
+            for entry in entries:
+                if entry.resource is not None:
+                    entry.resource = _rewrite(entry.resource, mapping)
+                if "?" in entry.url:
+                    entry.url = _rewrite_query(entry.url, mapping)
+            for entry in sorted(entries, key=lambda e: (_ORDER[e.method], e.index)):
+                try:
+                    responses[entry.index] = self._run(tx, entry, return_resources)
+                except FhirError as error:
+                    error.issues = [
+                        Issue(
+                            i.code,
+                            f"Bundle.entry[{entry.index}] ({entry.method} "
+                            f"{entry.url}): {i.diagnostics}",
+                            i.expression,
+                            i.severity,
+                        )
+                        for i in error.issues
+                    ]
+                    raise
+        return [responses[i] for i in range(len(entries))]
+
+    def _resolve_targets(self, conn: Connection, entries: list[Entry]) -> None:
+        """Decide, before any write, which resource each POST and PUT entry will write."""
+        for entry in entries:
+            rtype = entry.resource_type
+            if entry.method == "POST":
+                if entry.if_none_exist:
+                    matches = find_matches(conn, rtype, entry.if_none_exist, self.store.registry)
+                    if len(matches) > 1:
+                        raise FhirError(
+                            412,
+                            Issue(
+                                "duplicate",
+                                f"Bundle.entry[{entry.index}]: ifNoneExist "
+                                f"'{entry.if_none_exist}' matches {len(matches)} resources",
+                            ),
+                        )
+                    if matches:
+                        entry.existing = matches[0]
+                        entry.target = matches[0].reference
+                        continue
+                entry.assigned_id = str(uuid.uuid4())
+                entry.target = f"{rtype}/{entry.assigned_id}"
+            elif entry.method == "PUT":
+                if "?" in entry.url:
+                    criteria = entry.url.split("?", 1)[1]
+                    matches = find_matches(conn, rtype, criteria, self.store.registry)
+                    if len(matches) > 1:
+                        raise FhirError(
+                            412,
+                            Issue(
+                                "multiple-matches",
+                                f"Bundle.entry[{entry.index}]: '{criteria}' "
+                                f"matches {len(matches)} resources",
+                            ),
+                        )
+                    assert entry.resource is not None
+                    if matches:
+                        entry.assigned_id = matches[0].id
+                    else:
+                        given = entry.resource.get("id")
+                        entry.assigned_id = (
+                            check_id(given) if isinstance(given, str) else str(uuid.uuid4())
+                        )
+                    entry.url = f"{rtype}/{entry.assigned_id}"
+                parts = entry.url.split("/")
+                if len(parts) != 2:
+                    raise bad_request(
+                        f"Bundle.entry[{entry.index}]: PUT needs Type/id or "
+                        f"Type?criteria, got {entry.url!r}"
+                    )
+                entry.assigned_id = check_id(parts[1])
+                entry.target = entry.url
+            elif entry.method == "DELETE" and "?" not in entry.url:
+                entry.target = entry.url
+
+    def _run(self, tx: StoreTransaction, entry: Entry, return_resources: bool) -> dict[str, Any]:
+        rtype = entry.resource_type
+        if entry.method == "POST":
+            if entry.existing is not None:
+                return _write_response(
+                    WriteResult(entry.existing, unchanged=True), 200, return_resources
+                )
+            result = tx.create(
+                entry.resource, resource_id=entry.assigned_id, expected_type=rtype
+            )
+            return _write_response(result, 201, return_resources)
+        if entry.method == "PUT":
+            assert entry.assigned_id is not None
+            result = tx.update(
+                rtype,
+                entry.assigned_id,
+                {**(entry.resource or {}), "id": entry.assigned_id},
+                if_match=entry.if_match,
+            )
+            return _write_response(result, 201 if result.created else 200, return_resources)
+        if entry.method == "DELETE":
+            if "?" in entry.url:
+                tx.conditional_delete(rtype, entry.url.split("?", 1)[1])
+            else:
+                tx.delete(rtype, check_id(entry.url.split("/")[1]))
+            return {"response": {"status": _STATUS_TEXT[204]}}
+        return self._get(tx.conn, entry)
+
+    def _get(self, conn: Connection, entry: Entry) -> dict[str, Any]:
+        path, _, query = entry.url.partition("?")
+        parts = path.split("/")
+        if len(parts) == 1:
+            bundle = self.reads.search(
+                parts[0], parse_qsl(query, keep_blank_values=True), strict=False, conn=conn
+            )
+            return {"resource": bundle, "response": {"status": _STATUS_TEXT[200]}}
+        if len(parts) == 2:
+            stored = read_current(conn, parts[0], check_id(parts[1]))
+        elif len(parts) == 4 and parts[2] == "_history" and parts[3].isdigit():
+            stored = read_version(conn, parts[0], check_id(parts[1]), int(parts[3]))
+        else:
+            raise bad_request(
+                f"Bundle.entry[{entry.index}]: GET {entry.url!r} is not supported in a Bundle"
+            )
+        return {
+            "resource": stored.resource(),
+            "response": {
+                "status": _STATUS_TEXT[200],
+                "etag": stored.etag,
+                "lastModified": stored.last_modified,
+            },
+        }
+
+    # -- batch ----------------------------------------------------------------------------
+    def _batch(self, entries: list[Entry], return_resources: bool) -> list[dict[str, Any]]:
+        # Entries of a batch should not depend on each other, but fullUrl references between
+        # POSTed entries are rewritten as in a transaction: exporters often send batches so.
+        mapping: dict[str, str] = {}
+        for entry in entries:
+            if entry.method == "POST" and not entry.if_none_exist and entry.full_url:
+                entry.assigned_id = str(uuid.uuid4())
+                mapping[entry.full_url] = f"{entry.resource_type}/{entry.assigned_id}"
+        responses = []
+        for entry in entries:
+            if entry.resource is not None:
+                entry.resource = _rewrite(entry.resource, mapping)
+            try:
+                with self.store.transaction() as tx:
+                    if entry.method == "POST" and entry.if_none_exist:
+                        result = tx.create(
+                            entry.resource,
+                            if_none_exist=entry.if_none_exist,
+                            expected_type=entry.resource_type,
+                        )
+                        responses.append(
+                            _write_response(
+                                result, 200 if result.unchanged else 201, return_resources
+                            )
+                        )
+                        continue
+                    if entry.method == "PUT" and "?" in entry.url:
+                        rtype, criteria = entry.url.split("?", 1)
+                        result = tx.conditional_update(rtype, criteria, entry.resource)
+                        responses.append(
+                            _write_response(
+                                result, 201 if result.created else 200, return_resources
+                            )
+                        )
+                        continue
+                    if entry.method == "PUT":
+                        self._resolve_targets(tx.conn, [entry])
+                    responses.append(self._run(tx, entry, return_resources))
+            except FhirError as error:
+                responses.append(
+                    {
+                        "response": {
+                            "status": str(error.status),
+                            "outcome": operation_outcome(error.issues),
+                        }
+                    }
+                )
+        return responses
+
+
+def _write_response(result: WriteResult, status: int, with_resource: bool) -> dict[str, Any]:
+    stored = result.stored
+    response: dict[str, Any] = {
+        "response": {
+            "status": _STATUS_TEXT[status],
+            "location": f"{stored.reference}/_history/{stored.version}",
+            "etag": stored.etag,
+            "lastModified": stored.last_modified,
+        }
+    }
+    if with_resource:
+        response["resource"] = stored.resource()
+    return response
+
+
+def _check_no_duplicates(entries: list[Entry]) -> None:
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if entry.method == "GET" or entry.target is None:
+            continue
+        if entry.target in seen:
+            raise bad_request(
+                f"Bundle.entry[{entry.index}] and Bundle.entry[{seen[entry.target]}] both "
+                f"write {entry.target}; a transaction may touch each resource once"
+            )
+        seen[entry.target] = entry.index
+
+
+def _rewrite(value: Any, mapping: dict[str, str]) -> Any:
+    """Replace references to other entries' fullUrls with the ids the server assigned."""
+    if not mapping:
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key == "reference" and isinstance(item, str) and item in mapping:
+                out[key] = mapping[item]
+            else:
+                out[key] = _rewrite(item, mapping)
+        return out
+    if isinstance(value, list):
+        return [_rewrite(item, mapping) for item in value]
+    return value
+
+
+def _rewrite_query(url: str, mapping: dict[str, str]) -> str:
+    path, query = url.split("?", 1)
+    pairs = [(k, mapping.get(v, v)) for k, v in parse_qsl(query, keep_blank_values=True)]
+    return f"{path}?{urlencode(pairs)}"

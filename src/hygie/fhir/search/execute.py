@@ -1,0 +1,153 @@
+"""Run a :class:`SearchQuery`: count, one keyset page of matches, then the includes.
+
+Counting every match of a broad search costs as much as reading them all, so the default
+``_total`` is ``estimate``: the exact total when there are at most :data:`ESTIMATE_LIMIT`
+matches, no total beyond (``_total=accurate`` always counts, ``none`` never does).
+
+The page query selects only ``seq`` and the sort keys (``LIMIT count + 1`` tells whether
+another page follows); the resources are then read by ``seq``, so that sorting never
+carries the JSON around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from urllib.parse import parse_qsl
+
+from sqlalchemy import ColumnElement, Connection, Row, func, select
+
+from hygie.db.schema import fhir_resource
+from hygie.fhir.errors import Issue, bad_request
+from hygie.fhir.model import StoredResource
+from hygie.fhir.search.includes import included
+from hygie.fhir.search.ordering import OrderColumn, after, order_by, sort_value
+from hygie.fhir.search.paging import encode_cursor
+from hygie.fhir.search.params import parse_search
+from hygie.fhir.search.query import Cursor, SearchQuery, Total
+from hygie.fhir.search.rows import RESOURCE_COLUMNS, to_stored
+from hygie.fhir.search.sql import match_clause
+from hygie.fhir.searchparams import COLUMN_PARAMS, SearchParamRegistry
+
+ESTIMATE_LIMIT = 1000  # _total=estimate (the default) counts this far, then gives up
+
+
+@dataclass
+class SearchPage:
+    matches: list[StoredResource]
+    includes: list[StoredResource]
+    total: int | None
+    next_cursor: str | None
+    previous_cursor: str | None
+    warnings: list[Issue] = field(default_factory=list)
+
+
+def execute_search(
+    conn: Connection, query: SearchQuery, registry: SearchParamRegistry
+) -> SearchPage:
+    """One page of ``query``'s matches, with their includes, read in ``conn``'s snapshot."""
+    res = fhir_resource
+    where = match_clause(res, query.resource_type, query.criteria, conn.dialect.name)
+    total = _total(conn, where, "accurate" if query.summary == "count" else query.total)
+    if query.summary == "count" or query.count == 0:
+        return SearchPage([], [], total, None, None)
+
+    inner = (
+        select(
+            res.c.seq.label("seq"),
+            *(
+                sort_value(res, query.resource_type, key).label(f"k{i}")
+                for i, key in enumerate(query.sort)
+            ),
+        )
+        .where(where)
+        .subquery("matched")
+    )
+    columns = [
+        OrderColumn(inner.c[f"k{i}"], key.descending, nullable=key.param.code not in COLUMN_PARAMS)
+        for i, key in enumerate(query.sort)
+    ]
+    columns.append(OrderColumn(inner.c.seq, descending=False, nullable=False))
+    cursor = query.cursor
+    forward = cursor is None or cursor.forward
+    page = select(*inner.c).order_by(*order_by(columns, forward)).limit(query.count + 1)
+    if cursor is not None:
+        page = page.where(after(columns, [*cursor.keys, cursor.seq], forward))
+    rows = list(conn.execute(page).all())
+    more = len(rows) > query.count
+    rows = rows[: query.count]
+    if not forward:
+        rows.reverse()
+
+    matches = _load(conn, [r.seq for r in rows])
+    # Reading backward, the page we came from follows this one; reading forward from a
+    # cursor, the page we came from precedes it.
+    has_next = more if forward else True
+    has_previous = (cursor is not None) if forward else more
+    next_cursor = _cursor(rows[-1], query, forward=True) if rows and has_next else None
+    previous_cursor = _cursor(rows[0], query, forward=False) if rows and has_previous else None
+    extra, warnings = included(conn, query, matches)
+    return SearchPage(matches, extra, total, next_cursor, previous_cursor, warnings)
+
+
+def _total(conn: Connection, where: ColumnElement[bool], mode: Total) -> int | None:
+    """The number of matches: exact, or for ``estimate`` exact up to ESTIMATE_LIMIT, else None."""
+    if mode == "none":
+        return None
+    matching = select(fhir_resource.c.seq).where(where)
+    if mode == "estimate":
+        matching = matching.limit(ESTIMATE_LIMIT + 1)
+    count = conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
+    return None if count > ESTIMATE_LIMIT and mode == "estimate" else int(count)
+
+
+def _cursor(row: Row[tuple[object, ...]], query: SearchQuery, *, forward: bool) -> str:
+    mapping = row._mapping
+    keys = tuple(_json_key(mapping[f"k{i}"]) for i in range(len(query.sort)))
+    return encode_cursor(Cursor(keys, int(mapping["seq"]), forward), query.sort)
+
+
+def _json_key(value: object) -> str | int | float | None:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, Decimal):  # some drivers' aggregates
+        return float(value)
+    raise TypeError(f"unexpected sort key value {value!r}")
+
+
+def _load(conn: Connection, seqs: list[int]) -> list[StoredResource]:
+    if not seqs:
+        return []
+    rows = conn.execute(select(*RESOURCE_COLUMNS).where(fhir_resource.c.seq.in_(seqs)))
+    by_seq = {r.seq: to_stored(r) for r in rows}
+    return [by_seq[s] for s in seqs if s in by_seq]
+
+
+def find_matches(
+    conn: Connection,
+    resource_type: str,
+    criteria: str,
+    registry: SearchParamRegistry,
+    *,
+    limit: int = 2,
+) -> list[StoredResource]:
+    """The resources a conditional create/update/delete's criteria select (at most ``limit``)."""
+    text = criteria.strip()
+    text = text.removeprefix(f"{resource_type}?").removeprefix("?")
+    if not text:
+        raise bad_request(f"empty search criteria for a conditional {resource_type} operation")
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise bad_request(f"{criteria!r} is not a search query string (name=value&...)") from None
+    query = parse_search(
+        resource_type, pairs, registry, strict=True, default_count=limit, max_count=limit
+    )
+    if not query.criteria:
+        raise bad_request(
+            f"{criteria!r} has no search parameter: a conditional operation needs criteria"
+        )
+    query = replace(
+        query, count=limit, total="none", summary=None, cursor=None, includes=(), revincludes=()
+    )
+    return execute_search(conn, query, registry).matches

@@ -1,0 +1,1 @@
+"""The web edge: ASGI adapters that turn HTTP into calls on Hygie's services."""

@@ -1,0 +1,1 @@
+"""Indoor location: venue maps, WiFi positioning, asset tracking, geofences, wayfinding."""

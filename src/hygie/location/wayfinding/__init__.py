@@ -1,0 +1,1 @@
+"""Wayfinding: routes across levels and buildings with French turn-by-turn instructions."""
