@@ -9,6 +9,8 @@ batch runs each entry on its own and reports each outcome.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -16,7 +18,14 @@ from urllib.parse import parse_qsl, urlencode
 from hygie.fhir.errors import FhirError, Issue, bad_request, operation_outcome
 from hygie.fhir.model import StoredResource, WriteResult
 from hygie.fhir.search import find_matches
-from hygie.fhir.store import FhirStore, StoreTransaction, check_id, read_current, read_version
+from hygie.fhir.store import (
+    FhirStore,
+    ItemError,
+    StoreTransaction,
+    check_id,
+    read_current,
+    read_version,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -143,22 +152,33 @@ class BundleProcessor:
                     entry.resource = _rewrite(entry.resource, mapping)
                 if "?" in entry.url:
                     entry.url = _rewrite_query(entry.url, mapping)
+            new = [e for e in entries if e.method == "POST" and e.existing is None]
             for entry in sorted(entries, key=lambda e: (_ORDER[e.method], e.index)):
-                try:
+                if entry.method == "POST" and entry.existing is None:
+                    continue  # created together below, once the DELETEs are done
+                if entry.method == "PUT" and new:
+                    responses.update(self._create_new(tx, new, return_resources))
+                    new = []
+                with _blame(entry):
                     responses[entry.index] = self._run(tx, entry, return_resources)
-                except FhirError as error:
-                    error.issues = [
-                        Issue(
-                            i.code,
-                            f"Bundle.entry[{entry.index}] ({entry.method} "
-                            f"{entry.url}): {i.diagnostics}",
-                            i.expression,
-                            i.severity,
-                        )
-                        for i in error.issues
-                    ]
-                    raise
+            if new:
+                responses.update(self._create_new(tx, new, return_resources))
         return [responses[i] for i in range(len(entries))]
+
+    def _create_new(
+        self, tx: StoreTransaction, entries: list[Entry], return_resources: bool
+    ) -> dict[int, dict[str, Any]]:
+        """The POST entries that create, in one batch of statements."""
+        items = [(e.resource, e.assigned_id or "", e.resource_type) for e in entries]
+        try:
+            results = tx.create_many(items)
+        except ItemError as error:
+            with _blame(entries[error.position]):
+                raise FhirError(error.status, error.issues) from None
+        return {
+            e.index: _write_response(result, 201, return_resources)
+            for e, result in zip(entries, results, strict=True)
+        }
 
     def _resolve_targets(self, conn: Connection, entries: list[Entry]) -> None:
         """Decide, before any write, which resource each POST and PUT entry will write."""
@@ -222,9 +242,7 @@ class BundleProcessor:
                 return _write_response(
                     WriteResult(entry.existing, unchanged=True), 200, return_resources
                 )
-            result = tx.create(
-                entry.resource, resource_id=entry.assigned_id, expected_type=rtype
-            )
+            result = tx.create(entry.resource, resource_id=entry.assigned_id, expected_type=rtype)
             return _write_response(result, 201, return_resources)
         if entry.method == "PUT":
             assert entry.assigned_id is not None
@@ -317,6 +335,20 @@ class BundleProcessor:
                     }
                 )
         return responses
+
+
+@contextmanager
+def _blame(entry: Entry) -> Iterator[None]:
+    """Prefix the issues of a failing entry with the entry's position and request."""
+    try:
+        yield
+    except FhirError as error:
+        where = f"Bundle.entry[{entry.index}] ({entry.method} {entry.url})"
+        error.issues = [
+            Issue(i.code, f"{where}: {i.diagnostics}", i.expression, i.severity)
+            for i in error.issues
+        ]
+        raise
 
 
 def _write_response(result: WriteResult, status: int, with_resource: bool) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,12 @@ def capability_statement(store: FhirStore, fhir_base: str) -> dict[str, Any]:
 @cache
 def _statement(registry: SearchParamRegistry, fhir_base: str) -> dict[str, Any]:
     resources = []
-    for resource_type in sorted(KNOWN_RESOURCE_TYPES & registry.resource_types):
+    revincludes: dict[str, list[str]] = {}
+    for source in sorted(KNOWN_RESOURCE_TYPES):
+        for param in registry.for_type(source).values():
+            for target in param.targets:
+                revincludes.setdefault(target, []).append(f"{source}:{param.code}")
+    for resource_type in sorted(KNOWN_RESOURCE_TYPES):
         params = registry.for_type(resource_type)
         references = sorted(p.code for p in params.values() if p.type == "reference")
         resources.append(
@@ -49,7 +55,7 @@ def _statement(registry: SearchParamRegistry, fhir_base: str) -> dict[str, Any]:
                 "conditionalUpdate": True,
                 "conditionalDelete": "single",
                 "searchInclude": [f"{resource_type}:{code}" for code in references],
-                "searchRevInclude": [],
+                "searchRevInclude": revincludes.get(resource_type, []),
                 "searchParam": [
                     {"name": p.code, "definition": p.url, "type": p.type}
                     for p in sorted(params.values(), key=lambda p: p.code)
@@ -59,7 +65,7 @@ def _statement(registry: SearchParamRegistry, fhir_base: str) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": "2026-11-28",
+        "date": datetime.now(UTC).date().isoformat(),
         "kind": "instance",
         "software": {"name": "Hygie", "version": __version__},
         "implementation": {"description": "Hygie FHIR R4 server", "url": fhir_base},

@@ -141,9 +141,7 @@ class Indexer:
                 plans.append((param.code, KINDS.index(param.type), pairs))
         return tuple(plans)
 
-    def _compile_param(
-        self, param: SearchParam, resource_type: str
-    ) -> tuple[_Pair, ...]:
+    def _compile_param(self, param: SearchParam, resource_type: str) -> tuple[_Pair, ...]:
         try:
             branches = compile_expression(param.expression, resource_type)
         except UnsupportedExpression as reason:

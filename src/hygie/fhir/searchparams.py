@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 ParamType = Literal["string", "token", "reference", "date", "number", "quantity", "uri"]
 
@@ -29,20 +29,34 @@ class SearchParam:
 
 
 class SearchParamRegistry:
-    """Search parameters by resource type and code."""
+    """Search parameters by resource type and code.
 
-    def __init__(self, by_type: dict[str, dict[str, SearchParam]]) -> None:
+    Types with no parameters of their own (Binary, Bundle...) still get the generic ones
+    that apply to every resource (_id, _lastUpdated, _tag, _profile, _security, _source).
+    """
+
+    def __init__(
+        self,
+        by_type: dict[str, dict[str, SearchParam]],
+        generic: list[dict[str, Any]] | None = None,
+    ) -> None:
         self._by_type = by_type
+        self._generic = generic or []
+        self._generic_only: dict[str, dict[str, SearchParam]] = {}
 
     @property
     def resource_types(self) -> frozenset[str]:
         return frozenset(self._by_type)
 
     def for_type(self, resource_type: str) -> dict[str, SearchParam]:
-        return self._by_type.get(resource_type, {})
+        params = self._by_type.get(resource_type) or self._generic_only.get(resource_type)
+        if params is None:
+            params = _generic_params(resource_type, self._generic)
+            self._generic_only[resource_type] = params
+        return params
 
     def get(self, resource_type: str, code: str) -> SearchParam | None:
-        return self._by_type.get(resource_type, {}).get(code)
+        return self.for_type(resource_type).get(code)
 
     def indexed(self, resource_type: str) -> list[SearchParam]:
         """The parameters whose values are written to the index tables."""
@@ -62,11 +76,19 @@ def default_registry() -> SearchParamRegistry:
             )
             for p in params
         }
-        for generic in raw["generic"]:
-            expression = generic["expression"].replace(
-                f"{generic['base']}.", f"{resource_type}.", 1
-            )
-            by_type[resource_type][generic["code"]] = SearchParam(
-                generic["code"], generic["type"], expression, (), generic["url"]
-            )
-    return SearchParamRegistry(by_type)
+        by_type[resource_type].update(_generic_params(resource_type, raw["generic"]))
+    return SearchParamRegistry(by_type, raw["generic"])
+
+
+def _generic_params(resource_type: str, generic: list[dict[str, Any]]) -> dict[str, SearchParam]:
+    """The parameters of every resource, with their expression bound to ``resource_type``."""
+    return {
+        p["code"]: SearchParam(
+            p["code"],
+            p["type"],
+            p["expression"].replace(f"{p['base']}.", f"{resource_type}.", 1),
+            (),
+            p["url"],
+        )
+        for p in generic
+    }

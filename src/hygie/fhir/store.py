@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from hygie.db.engine import Database
@@ -132,11 +132,16 @@ class FhirStore:
         return resource_type
 
 
+# Reads are the hottest path: the statement is built once, not per request.
+_READ_CURRENT = select(*_CURRENT).where(
+    fhir_resource.c.resource_type == bindparam("resource_type"),
+    fhir_resource.c.id == bindparam("resource_id"),
+)
+
+
 def read_current(conn: Connection, resource_type: str, resource_id: str) -> StoredResource:
     row = conn.execute(
-        select(*_CURRENT).where(
-            fhir_resource.c.resource_type == resource_type, fhir_resource.c.id == resource_id
-        )
+        _READ_CURRENT, {"resource_type": resource_type, "resource_id": resource_id}
     ).first()
     if row is None or row.version == 0:
         raise not_found(resource_type, resource_id)
@@ -166,6 +171,14 @@ def read_version(
     if stored.deleted:
         raise gone(stored)
     return stored
+
+
+class ItemError(FhirError):
+    """A FhirError raised for one item of :meth:`StoreTransaction.create_many`."""
+
+    def __init__(self, position: int, error: FhirError) -> None:
+        super().__init__(error.status, error.issues)
+        self.position = position
 
 
 def gone(stored: StoredResource) -> FhirError:
@@ -211,7 +224,21 @@ class StoreTransaction:
             if matches:
                 return WriteResult(matches[0], unchanged=True)
         new_id = resource_id or str(uuid.uuid4())
-        return WriteResult(self._write_version(body, new_id, None, "POST"), created=True)
+        return WriteResult(self._insert_new([(body, new_id)], "POST")[0], created=True)
+
+    def create_many(self, items: Sequence[tuple[object, str, str]]) -> list[WriteResult]:
+        """Create several resources in a handful of statements: (resource, id, expected type).
+
+        For the transaction processor, which has chosen the ids. A resource that fails
+        validation raises :class:`ItemError` naming its position in ``items``.
+        """
+        bodies = []
+        for position, (resource, resource_id, expected_type) in enumerate(items):
+            try:
+                bodies.append((validate(resource, expected_type=expected_type), resource_id))
+            except FhirError as error:
+                raise ItemError(position, error) from None
+        return [WriteResult(stored, created=True) for stored in self._insert_new(bodies, "POST")]
 
     def update(
         self,
@@ -356,63 +383,103 @@ class StoreTransaction:
         )
         return self._current(resource_type, resource_id)
 
-    def _write_version(
-        self, body: dict[str, Any], resource_id: str, current: StoredResource | None, method: str
-    ) -> StoredResource:
-        resource_type = body["resourceType"]
-        version = 1 if current is None else current.version + 1
-        now = self._next_timestamp(current)
+    def _stamp(
+        self, body: dict[str, Any], resource_id: str, version: int, now: int
+    ) -> dict[str, Any]:
+        """The stored resource: the client's, with its id, versionId and lastUpdated."""
         meta = {
             k: v for k, v in body.get("meta", {}).items() if k not in ("versionId", "lastUpdated")
         }
         stored_body = {
-            "resourceType": resource_type,
+            "resourceType": body["resourceType"],
             "id": resource_id,
             "meta": {"versionId": str(version), "lastUpdated": format_instant(now), **meta},
             **{k: v for k, v in body.items() if k not in ("resourceType", "id", "meta")},
         }
-        content = orjson.dumps(stored_body)
-        if current is None:
-            seq = self.conn.execute(
-                insert(fhir_resource)
-                .values(
-                    resource_type=resource_type,
-                    id=resource_id,
-                    version=version,
-                    last_updated=now,
-                    deleted=False,
-                    content=content,
-                )
-                .returning(fhir_resource.c.seq)
-            ).scalar_one()
-        else:
-            seq = current.seq
-            changed = self.conn.execute(
-                update(fhir_resource)
-                .where(fhir_resource.c.seq == seq, fhir_resource.c.version == current.version)
-                .values(version=version, last_updated=now, deleted=False, content=content)
-            ).rowcount
-            if changed != 1:  # cannot happen under the row lock; refuse rather than lose a write
-                raise FhirError(
-                    409,
-                    Issue("conflict", f"{resource_type}/{resource_id} changed during the update"),
-                )
-            self._drop_index(seq)
-        self.conn.execute(
-            insert(fhir_history).values(
-                resource_type=resource_type,
-                id=resource_id,
-                version=version,
-                last_updated=now,
-                method=method,
-                content=content,
+        return stored_body
+
+    def _insert_new(
+        self, bodies: Sequence[tuple[dict[str, Any], str]], method: str
+    ) -> list[StoredResource]:
+        """Version 1 of new resources: one multi-row INSERT per table, whatever their number."""
+        now = self._next_timestamp(None)
+        stamped = [self._stamp(body, resource_id, 1, now) for body, resource_id in bodies]
+        rows = [
+            {
+                "resource_type": body["resourceType"],
+                "id": body["id"],
+                "version": 1,
+                "last_updated": now,
+                "deleted": False,
+                "content": orjson.dumps(body),
+            }
+            for body in stamped
+        ]
+        seqs = (
+            self.conn.execute(
+                insert(fhir_resource).returning(fhir_resource.c.seq, sort_by_parameter_order=True),
+                rows,
             )
+            .scalars()
+            .all()
         )
-        for kind, rows in (
-            self.store.indexer.index(stored_body).table_rows(seq, resource_type).items()
-        ):
-            self.conn.execute(insert(INDEX_TABLES[kind]), rows)
-        return StoredResource(resource_type, resource_id, version, now, content, seq)
+        stored = [
+            StoredResource(r["resource_type"], r["id"], 1, now, r["content"], seq)
+            for r, seq in zip(rows, seqs, strict=True)
+        ]
+        self._append_history(stored, method)
+        self._insert_index(list(zip(stored, stamped, strict=True)))
+        return stored
+
+    def _write_version(
+        self, body: dict[str, Any], resource_id: str, current: StoredResource | None, method: str
+    ) -> StoredResource:
+        if current is None:
+            return self._insert_new([(body, resource_id)], method)[0]
+        resource_type = body["resourceType"]
+        version = current.version + 1
+        now = self._next_timestamp(current)
+        stamped = self._stamp(body, resource_id, version, now)
+        content = orjson.dumps(stamped)
+        changed = self.conn.execute(
+            update(fhir_resource)
+            .where(fhir_resource.c.seq == current.seq, fhir_resource.c.version == current.version)
+            .values(version=version, last_updated=now, deleted=False, content=content)
+        ).rowcount
+        if changed != 1:  # cannot happen under the row lock; refuse rather than lose a write
+            raise FhirError(
+                409, Issue("conflict", f"{resource_type}/{resource_id} changed during the update")
+            )
+        self._drop_index(current.seq)
+        stored = StoredResource(resource_type, resource_id, version, now, content, current.seq)
+        self._append_history([stored], method)
+        self._insert_index([(stored, stamped)])
+        return stored
+
+    def _append_history(self, versions: Sequence[StoredResource], method: str) -> None:
+        self.conn.execute(
+            insert(fhir_history),
+            [
+                {
+                    "resource_type": v.resource_type,
+                    "id": v.id,
+                    "version": v.version,
+                    "last_updated": v.last_updated,
+                    "method": method,
+                    "content": v.content,
+                }
+                for v in versions
+            ],
+        )
+
+    def _insert_index(self, versions: Sequence[tuple[StoredResource, dict[str, Any]]]) -> None:
+        by_kind: dict[str, list[dict[str, object]]] = {}
+        for v, body in versions:
+            rows = self.store.indexer.index(body)
+            for kind, kind_rows in rows.table_rows(v.seq, v.resource_type).items():
+                by_kind.setdefault(kind, []).extend(kind_rows)
+        for kind, kind_rows in by_kind.items():
+            self.conn.execute(insert(INDEX_TABLES[kind]), kind_rows)
 
     def _drop_index(self, seq: int) -> None:
         for table in INDEX_TABLES.values():

@@ -48,8 +48,8 @@ def execute_search(
     """One page of ``query``'s matches, with their includes, read in ``conn``'s snapshot."""
     res = fhir_resource
     where = match_clause(res, query.resource_type, query.criteria, conn.dialect.name)
-    total = _total(conn, where, "accurate" if query.summary == "count" else query.total)
     if query.summary == "count" or query.count == 0:
+        total = _total(conn, where, "accurate" if query.summary == "count" else query.total)
         return SearchPage([], [], total, None, None)
 
     inner = (
@@ -79,6 +79,10 @@ def execute_search(
     if not forward:
         rows.reverse()
 
+    if query.total != "none" and cursor is None and not more:
+        total: int | None = len(rows)  # the first page holds every match: no need to count
+    else:
+        total = _total(conn, where, query.total)
     matches = _load(conn, [r.seq for r in rows])
     # Reading backward, the page we came from follows this one; reading forward from a
     # cursor, the page we came from precedes it.

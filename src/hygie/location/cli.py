@@ -1,0 +1,61 @@
+"""``hygie location``: survey and accuracy tools for WiFi positioning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import orjson
+
+from hygie.location.positioning import (
+    Positioner,
+    RadioMap,
+    RadioMapError,
+    coverage,
+    evaluate,
+    read_radio_map,
+)
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _load(path: Path) -> RadioMap:
+    try:
+        return read_radio_map(path)
+    except RadioMapError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(name="location")
+def location() -> None:
+    """Indoor location tools (WiFi radio maps in the UJIIndoorLoc CSV layout)."""
+
+
+@location.command(name="evaluate")
+@click.option("--train", "train_path", type=_FILE, required=True, help="Radio map CSV(.gz).")
+@click.option("--test", "test_path", type=_FILE, required=True, help="Scans with known positions.")
+def evaluate_command(train_path: Path, test_path: Path) -> None:
+    """Fit the positioner on TRAIN, locate every TEST scan, print the figures as JSON."""
+    positioner = Positioner.fit(_load(train_path))
+    try:
+        figures = evaluate(positioner, _load(test_path))
+    except RadioMapError as exc:
+        raise click.ClickException(f"{test_path}: {exc}") from None
+    click.echo(orjson.dumps(figures).decode())
+
+
+@location.command(name="coverage")
+@click.option("--train", "train_path", type=_FILE, required=True, help="Radio map CSV(.gz).")
+@click.option("--cell", "cell_m", type=click.FloatRange(min=0.5), default=5.0, show_default=True)
+@click.option(
+    "--gap",
+    "gap_m",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    help="A cell is a gap when no fingerprint of its level lies within this distance.",
+)
+def coverage_command(train_path: Path, cell_m: float, gap_m: float) -> None:
+    """Per building and level: fingerprints, reference points, APs heard, gap cells (JSON)."""
+    report = coverage(_load(train_path), cell_m=cell_m, gap_m=gap_m)
+    click.echo(orjson.dumps([row.as_dict() for row in report], option=orjson.OPT_INDENT_2).decode())
