@@ -117,13 +117,16 @@ def uji_scans(limit: int) -> list[dict[str, float]]:
     return scans
 
 
-def mqtt_publisher(prefix: str, payloads: list[tuple[str, bytes]], rate: float) -> None:
+def mqtt_publisher(
+    prefix: str, payloads: list[tuple[str, bytes]], rate: float, go: Any
+) -> None:
     """The tag fleet, in its own process: paho publishes at QoS 1, ``rate`` messages a second."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", 1883)
     client.loop_start()
     last = None
+    go.set()  # the clock starts now, not when this process was spawned
     started = time.perf_counter()
     for i, (topic, payload) in enumerate(payloads):
         last = client.publish(f"{prefix}/{topic}", payload, qos=1)
@@ -154,9 +157,12 @@ def bench_mqtt(service: TrackingService, reports: list[TagReport], per_message: 
     async def run() -> float:
         listener = asyncio.create_task(run_mqtt_ingest("mqtt://127.0.0.1:1883", service, topic_prefix=prefix))
         await asyncio.sleep(1.0)  # subscribed by then on an idle broker
-        started = time.perf_counter()
-        publisher = multiprocessing.get_context("spawn").Process(target=mqtt_publisher, args=(prefix, payloads, rate))
+        context = multiprocessing.get_context("spawn")
+        go = context.Event()
+        publisher = context.Process(target=mqtt_publisher, args=(prefix, payloads, rate, go))
         publisher.start()
+        await asyncio.to_thread(go.wait, 60)
+        started = time.perf_counter()
         deadline = started + len(payloads) / rate + 30
         while stored(service) - before < len(reports) and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)

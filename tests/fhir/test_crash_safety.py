@@ -127,7 +127,9 @@ def test_sigkill_mid_load_keeps_acknowledged_bundles_whole(
     assert partial == {}, f"partial bundles after the kill: {partial}"
     assert set(per_bundle) <= set(sent)
 
-    restarted = start_server(env, port, tmp_path / "server.log")  # and the database opens cleanly again
+    restarted = start_server(
+        env, port, tmp_path / "server.log"
+    )  # and the database opens cleanly again
     try:
         count = httpx.get(f"http://127.0.0.1:{port}/fhir/Patient?_summary=count").json()["total"]
         assert count == sum(per_bundle.values())

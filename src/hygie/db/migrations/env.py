@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from hygie.db.schema import metadata
-
 # Domain modules own their tables on the same MetaData; import them so it lists them all.
 import hygie.location.tracking.tables
 import hygie.location.venue.tables  # noqa: F401
+from hygie.db.schema import metadata
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -49,8 +49,8 @@ def execute_search(
     res = fhir_resource
     where = match_clause(res, query.resource_type, query.criteria, conn.dialect.name)
     if query.summary == "count" or query.count == 0:
-        total = _total(conn, where, "accurate" if query.summary == "count" else query.total)
-        return SearchPage([], [], total, None, None)
+        mode: Total = "accurate" if query.summary == "count" else query.total
+        return SearchPage([], [], _total(conn, where, mode), None, None)
 
     inner = (
         select(
@@ -80,7 +80,7 @@ def execute_search(
         rows.reverse()
 
     if query.total != "none" and cursor is None and not more:
-        total: int | None = len(rows)  # the first page holds every match: no need to count
+        total: int | None = len(rows)  # the first page holds every match: nothing to count
     else:
         total = _total(conn, where, query.total)
     matches = _load(conn, [r.seq for r in rows])
