@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse, Response
@@ -19,6 +20,7 @@ from hygie.fhir.router import FhirRouter
 from hygie.fhir.store import FhirStore
 from hygie.http.fhir_routes import fhir_route
 from hygie.location.tracking.api import tracking_router_for
+from hygie.location.tracking.mqtt import run_mqtt_ingest
 from hygie.location.web import location_web_router
 
 log = logging.getLogger("hygie.access")
@@ -46,10 +48,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if database is None:
-            db.dispose()
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        ingest = None
+        if settings.mqtt_url:
+            ingest = asyncio.create_task(run_mqtt_ingest(settings.mqtt_url, running.state.tracking))
+        try:
+            yield
+        finally:
+            if ingest is not None:
+                ingest.cancel()
+                with suppress(asyncio.CancelledError):
+                    await ingest
+            if database is None:
+                db.dispose()
 
     app = FastAPI(
         title="Hygie",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -50,6 +51,11 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from hygie.app import SchemaNotCurrent, create_app
 
+    if not os.environ.get("HYGIE_BASE_URL"):
+        # Links and Location headers name the address actually served (uvicorn's workers
+        # build the app from the environment, so it is passed on that way).
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        os.environ["HYGIE_BASE_URL"] = f"http://{shown}:{port}"
     settings = _settings()
     logging.getLogger().setLevel(settings.log_level)
     try:

@@ -35,12 +35,13 @@ class Settings:
     """Hygie's configuration. Build it with :meth:`from_env`; it never changes afterwards."""
 
     data_dir: Path = Path("var")
-    database_url: str = ""
+    database_url: str = field(default="", repr=False)  # may carry a password
     base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 16 * 1024 * 1024
     default_page_size: int = 20
     max_page_size: int = 1000
     log_level: str = "INFO"
+    mqtt_url: str = field(default="", repr=False)  # may carry a password
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -77,4 +78,5 @@ class Settings:
             default_page_size=default_page,
             max_page_size=max_page,
             log_level=log_level,
+            mqtt_url=env.get("HYGIE_MQTT_URL", ""),
         )

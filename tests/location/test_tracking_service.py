@@ -3,13 +3,17 @@ ward is told when they move, and which pump a nurse should fetch."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hygie.db.engine import Database
 from hygie.fhir.store import FhirStore
+from hygie.location.positioning import Positioner, read_radio_map
 from hygie.location.tracking.geofence import Debounce
 from hygie.location.tracking.model import Fix, Place, TagReport, TrackingError, Zone, ZoneEvent
 from hygie.location.tracking.service import TrackingService
@@ -205,3 +209,39 @@ def test_nearest_available_pump(
     ]
     service.set_in_use("P-BUSY", False)
     assert service.nearest_available("infusion-pump", room_301)[0].asset.tag_id == "P-BUSY"
+
+
+def test_scans_are_located_by_the_real_positioning_engine(
+    database: Database, store: FhirStore, shared_data: Path
+) -> None:
+    uji = shared_data / "ujiindoorloc"
+    training = read_radio_map(uji / "trainingData.csv.gz")
+    positioner = Positioner.fit(training.subset(np.asarray(training.building) == "1"))
+    validation = read_radio_map(uji / "validationData.csv.gz")
+    rows = [i for i in range(len(validation)) if validation.building[i] == "1"][:3]
+    scans = [
+        {
+            ap: float(v)
+            for ap, v in zip(validation.ap_ids, validation.rssi[i], strict=True)
+            if v == v
+        }
+        for i in rows
+    ]
+    truth = Place("1", int(validation.level[rows[0]]), validation.x[rows[0]], validation.y[rows[0]])
+    service = TrackingService(
+        database, store, positioner=positioner, debounce=Debounce(3, 3600, 3, 3600)
+    )
+    direct = positioner.locate(scans[0])
+    # The wing is drawn on the level the engine finds: level accuracy is its own tests' job.
+    around = square(truth.x - 60, truth.y - 60, truth.x + 60, truth.y + 60)
+    service.add_zone(Zone("wing", "Aile", "service", "1", direct.level, around, 2.0))
+    service.register_asset("WC-9", "wheelchair", "Fauteuil 9")
+
+    result = service.ingest([TagReport("WC-9", T0 + i, scan=scans[0]) for i in range(3)])
+    where = service.where_is("WC-9")
+    assert where.fix.from_scan and where.fix.place == Place("1", direct.level, direct.x, direct.y)
+    assert math.hypot(where.fix.place.x - truth.x, where.fix.place.y - truth.y) < 30
+    assert [(e.zone_id, e.kind) for e in result.events] == [("wing", "enter")]
+    with pytest.raises(TrackingError, match="cannot be located"):
+        service.ingest([TagReport("WC-9", T0 + 10, scan={"unknown-ap": -50.0})])
+    assert len(service.history("WC-9", T0, T0 + 100)) == 3

@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 ASSET_KINDS = frozenset({"bed", "wheelchair", "infusion-pump", "monitor"})
 ZONE_KINDS = frozenset({"room", "service", "decontamination", "level", "other"})
 EventKind = Literal["enter", "leave", "alert"]
@@ -65,9 +68,13 @@ class PositionerFix(Protocol):
 
 
 class Positioner(Protocol):
-    """The positioning engine as tracking uses it: many scans located in one call."""
+    """The positioning engine as tracking uses it: many scans located in one call, as an
+    RSSI matrix (dBm, NaN = not heard) whose columns are ``ap_ids``; it raises ValueError
+    for a scan it cannot locate."""
 
-    def locate_many(self, scans: Sequence[Mapping[str, float]]) -> Sequence[PositionerFix]: ...
+    def locate_many(
+        self, rssi: npt.NDArray[np.float64], ap_ids: Sequence[str]
+    ) -> Sequence[PositionerFix]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def zone_values(zone: Zone) -> dict[str, Any]:
         "kind": zone.kind,
         "building": zone.building,
         "level": zone.level,
-        "polygon": orjson.dumps([list(p) for p in zone.polygon]).decode(),
+        "polygon": orjson.dumps([[float(x), float(y)] for x, y in zone.polygon]).decode(),
         "margin_m": zone.margin_m,
         "location_id": zone.location_id,
     }

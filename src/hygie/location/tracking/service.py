@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 from sqlalchemy import bindparam, insert, select, update
 
 from hygie.db.engine import Database
@@ -273,7 +274,16 @@ class TrackingService:
                 raise TrackingError(
                     503, "no positioning engine is configured: send positions, not scans"
                 )
-            located = self.positioner.locate_many([reports[i].scan or {} for i in scans])
+            ap_ids = sorted({ap for i in scans for ap in reports[i].scan or {}})
+            column = {ap: c for c, ap in enumerate(ap_ids)}
+            rssi = np.full((len(scans), len(ap_ids)), np.nan)
+            for row, i in enumerate(scans):
+                for ap, dbm in (reports[i].scan or {}).items():
+                    rssi[row, column[ap]] = dbm
+            try:
+                located = self.positioner.locate_many(rssi, ap_ids)
+            except ValueError as error:
+                raise TrackingError(422, f"a scan cannot be located: {error}") from None
             for i, got in zip(scans, located, strict=True):
                 place = Place(str(got.building), int(got.level), float(got.x), float(got.y))
                 fixes[i] = Fix(place, float(got.uncertainty_m), from_scan=True)
