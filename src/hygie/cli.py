@@ -10,19 +10,8 @@ from pathlib import Path
 import click
 
 from hygie import __version__
-from hygie.config import Settings, SettingsError
-from hygie.db.engine import Database, make_engine
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except (SettingsError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _database(settings: Settings) -> Database:
-    return Database(make_engine(settings.sqlalchemy_url))
+from hygie.cli_support import open_database, settings_or_exit
+from hygie.location.cli import location
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,7 +45,7 @@ def serve(host: str, port: int, workers: int) -> None:
         # build the app from the environment, so it is passed on that way).
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         os.environ["HYGIE_BASE_URL"] = f"http://{shown}:{port}"
-    settings = _settings()
+    settings = settings_or_exit()
     logging.getLogger().setLevel(settings.log_level)
     try:
         create_app(settings)  # fail here, with a clear message, rather than in a worker
@@ -81,8 +70,8 @@ def migrate() -> None:
     """Create or upgrade the database schema (safe to run again)."""
     from hygie.db.migrate import current_revision, upgrade
 
-    settings = _settings()
-    db = _database(settings)
+    settings = settings_or_exit()
+    db = open_database(settings)
     try:
         before = current_revision(db.engine)
         upgrade(db.engine)
@@ -103,8 +92,8 @@ def demo() -> None:
     from hygie.fhir.store import FhirStore
     from hygie.location.venue import load_demo_venue
 
-    settings = _settings()
-    db = _database(settings)
+    settings = settings_or_exit()
+    db = open_database(settings)
     try:
         upgrade(db.engine)
         store = FhirStore(db)
@@ -124,8 +113,8 @@ def import_(files: tuple[Path, ...]) -> None:
     from hygie.fhir.importer import import_file
     from hygie.fhir.store import FhirStore
 
-    settings = _settings()
-    db = _database(settings)
+    settings = settings_or_exit()
+    db = open_database(settings)
     failed = False
     try:
         store = FhirStore(db)
@@ -139,3 +128,6 @@ def import_(files: tuple[Path, ...]) -> None:
         db.dispose()
     if failed:
         sys.exit(1)
+
+
+main.add_command(location)

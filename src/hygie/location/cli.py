@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import orjson
 
+from hygie.cli_support import open_database, settings_or_exit
 from hygie.location.positioning import (
     Positioner,
     RadioMap,
@@ -59,3 +60,41 @@ def coverage_command(train_path: Path, cell_m: float, gap_m: float) -> None:
     """Per building and level: fingerprints, reference points, APs heard, gap cells (JSON)."""
     report = coverage(_load(train_path), cell_m=cell_m, gap_m=gap_m)
     click.echo(orjson.dumps([row.as_dict() for row in report], option=orjson.OPT_INDENT_2).decode())
+
+
+@location.command(name="venue-import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+def venue_import_command(source: Path) -> None:
+    """Import an IMDF venue (a folder of .geojson files or a .zip); updates it if known."""
+    from hygie.fhir.store import FhirStore
+    from hygie.location.venue import ImdfError, import_venue
+
+    db = open_database(settings_or_exit())
+    try:
+        result = import_venue(db, FhirStore(db), source)
+    except ImdfError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+    click.echo(
+        f"venue {result.venue.name} ({result.venue.venue_id}): "
+        f"{len(result.locations)} FHIR Locations"
+    )
+
+
+@location.command(name="venue-export")
+@click.argument("venue_id")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def venue_export_command(venue_id: str, output: Path) -> None:
+    """Export a stored venue as an IMDF zip archive."""
+    from hygie.location.venue import UnknownVenue, export_venue, venues
+
+    db = open_database(settings_or_exit())
+    try:
+        output.write_bytes(export_venue(db, venue_id))
+    except UnknownVenue:
+        known = ", ".join(v.venue_id for v in venues(db)) or "none"
+        raise click.ClickException(f"no venue {venue_id!r} (known: {known})") from None
+    finally:
+        db.dispose()
+    click.echo(f"{output}: IMDF archive of {venue_id}")

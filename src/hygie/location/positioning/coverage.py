@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
+import numpy.typing as npt
 
-from hygie.location.positioning.radio_map import RadioMap
+from hygie.location.positioning.radio_map import FloatArray, RadioMap
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,6 @@ def coverage(radio_map: RadioMap, cell_m: float = 5.0, gap_m: float = 10.0) -> l
         for level in sorted(set(radio_map.level[in_building].tolist())):
             rows = in_building & (radio_map.level == level)
             level_points = points[rows]
-            nearest, _ = cKDTree(level_points).query(cells, distance_upper_bound=gap_m)
             report.append(
                 LevelCoverage(
                     building=building,
@@ -52,16 +51,22 @@ def coverage(radio_map: RadioMap, cell_m: float = 5.0, gap_m: float = 10.0) -> l
                     reference_points=len(np.unique(np.round(level_points, 1), axis=0)),
                     aps_heard=int(heard[rows].any(axis=0).sum()),
                     grid_cells=len(cells),
-                    gap_cells=int(np.isinf(nearest).sum()),
+                    gap_cells=int((~_within(cells, level_points, gap_m)).sum()),
                 )
             )
     return report
 
 
-def _footprint_cells(points: np.ndarray, cell_m: float, gap_m: float) -> np.ndarray:
+def _footprint_cells(points: FloatArray, cell_m: float, gap_m: float) -> FloatArray:
     low, high = points.min(axis=0), points.max(axis=0)
     xs = np.arange(low[0], high[0] + cell_m, cell_m) + cell_m / 2
     ys = np.arange(low[1], high[1] + cell_m, cell_m) + cell_m / 2
-    grid = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
-    nearest, _ = cKDTree(points).query(grid, distance_upper_bound=gap_m)
-    return grid[np.isfinite(nearest)]
+    grid: FloatArray = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
+    return grid[_within(grid, points, gap_m)]
+
+
+def _within(cells: FloatArray, points: FloatArray, radius: float) -> npt.NDArray[np.bool_]:
+    """For each cell centre: is some point within ``radius``? (unique points, so small)"""
+    unique = np.unique(points, axis=0)
+    squared = ((cells[:, None, :] - unique[None, :, :]) ** 2).sum(axis=2)
+    return np.asarray((squared <= radius * radius).any(axis=1))

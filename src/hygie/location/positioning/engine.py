@@ -99,7 +99,7 @@ class Positioner:
         return self._ap_ids
 
     def locate(self, scan: Mapping[str, float]) -> Fix:
-        """Estimate the position of one scan {access point id: RSSI dBm}; unknown APs are ignored."""
+        """Locate one scan {access point id: RSSI dBm}; unknown access points are ignored."""
         heard: dict[int, float] = {}
         for ap, value in scan.items():
             rssi = float(value)

@@ -17,7 +17,7 @@ def evaluate(positioner: Positioner, test: RadioMap) -> dict[str, float | int]:
     out of the figures and counted in ``unlocatable``.
     """
     known = [ap in set(positioner.ap_ids) for ap in test.ap_ids]
-    locatable = (~np.isnan(test.rssi[:, known])).any(axis=1)
+    locatable = np.asarray((~np.isnan(test.rssi[:, known])).any(axis=1))
     unlocatable = int((~locatable).sum())
     test = test.subset(locatable)
     if len(test) == 0:
