@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Select,
     Table,
     and_,
     exists,
@@ -111,21 +112,37 @@ def criterion_clause(
         column = res.c.last_updated
         return or_(*(_range(v, column, column) for v in c.values if isinstance(v, RangeValue)))
     table = INDEX_TABLES[c.param.type]
-    rows = select(table.c.resource_seq).where(
-        table.c.resource_type == resource_type, table.c.param == code
-    )
+    # Anti-joins (:missing=true, :not) and SQLite's non-driving terms look up the outer row.
+    probe = c.missing is True or c.modifier == "not" or correlated
+    rows = select(table.c.resource_seq).where(table.c.param == code)
+    if probe:
+        rows = _probe(rows, table, res, resource_type, dialect)
+    else:
+        rows = rows.where(table.c.resource_type == resource_type)
     if c.missing is True:
-        return ~exists(rows.where(table.c.resource_seq == res.c.seq))
-    if correlated:
-        rows = rows.where(table.c.resource_seq == res.c.seq)
+        return ~exists(rows)
     if c.missing is False:
         return res.c.seq.in_(rows)
     if c.chain is not None:
         return res.c.seq.in_(rows.where(_chain(table, c, dialect)))
     matching = rows.where(or_(*(_value(table, v, c.modifier) for v in c.values)))
     if c.modifier == "not":  # an anti-join: NOT EXISTS, which both engines plan as one
-        return ~exists(matching.where(table.c.resource_seq == res.c.seq))
+        return ~exists(matching)
     return res.c.seq.in_(matching)
+
+
+def _probe(
+    rows: Select[tuple[int]], table: Table, res: FromClause, resource_type: str, dialect: str
+) -> Select[tuple[int]]:
+    """``rows`` restricted to the outer resource: a lookup by ``resource_seq``.
+
+    Without statistics SQLite prefers the index with the most equality columns, the
+    ``(resource_type, param, value...)`` lookup index, and would then scan every row with
+    that value once per outer resource. Comparing ``resource_type || ''`` rather than the
+    bare column keeps that index out of reach, so the probe uses ``resource_seq``.
+    """
+    kind = table.c.resource_type.concat("") if dialect == "sqlite" else table.c.resource_type
+    return rows.where(table.c.resource_seq == res.c.seq, kind == resource_type)
 
 
 def _chain(refs: Table, c: Criterion, dialect: str) -> ColumnElement[bool]:
