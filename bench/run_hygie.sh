@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the FHIR load benchmark against a fresh Hygie: bench/run_hygie.sh [sqlite|postgresql]
 # Extra arguments go to bench/fhir_load.py (e.g. --observations 10000 --duration 5).
-# Writes bench/results/fhir-hygie-<backend>.json; the server's log is kept beside it.
+# Writes bench/results/fhir-hygie-<backend>.json; the server's log is kept beside it only
+# when the server logged errors.
 set -euo pipefail
 
 backend="${1:-sqlite}"
@@ -28,15 +29,24 @@ fi
 
 data_dir="$(mktemp -d -t hygie-bench-XXXXXX)"
 mkdir -p bench/results
-log="bench/results/fhir-hygie-$backend.server.log"
+log="$data_dir/server.log"
+kept_log="bench/results/fhir-hygie-$backend.server.log"
 server=""
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-  fi
+  local pid
+  for pid in $server_pid $server; do
+    kill "$pid" 2>/dev/null || true
+  done
+  # A request still running in the server's thread pool holds uvicorn's shutdown: 10 s at most.
+  for _ in $(seq 1 20); do
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.5
+  done
+  for pid in $server_pid $server; do
+    kill -9 "$pid" 2>/dev/null || true
+  done
   if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
   fi
   rm -rf "$data_dir"
@@ -68,7 +78,8 @@ uv run python bench/fhir_load.py \
   --server-pid "${server_pid:-$server}" \
   "$@" || status=$?
 if grep -q -E "Traceback|ERROR" "$log"; then
-  echo "the server logged errors (see $log):" >&2
-  grep -m 5 -E "ERROR" "$log" >&2 || true
+  cp "$log" "$kept_log"
+  echo "the server logged errors (whole log in $kept_log):" >&2
+  grep -m 5 -E "Traceback|ERROR" "$log" >&2 || true
 fi
 exit "$status"

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .connection import TRANSPORT_ERRORS, Connection, Reply
-from .outcomes import describe, json_or_none, reference_from_location, unexpected
+from .outcomes import describe, json_or_none, unexpected
 from .resources import HEART_RATE, LOAD_TAG_PARAM, LOINC
 from .stats import Recorder
 from .writes import PhaseFailed
@@ -28,19 +28,27 @@ class Targets:
     heart_rate_subjects: list[str]  # patients that have heart-rate observations
 
 
-async def discover(conn: Connection, sample: int = 100) -> Targets:
+async def discover(conn: Connection, sample: int = 100, probes: int = 20) -> Targets:
+    """Tagged Patients, then the heart-rate search of phase 6 on the first ``probes`` of them
+    (the subjects that have heart rates, and Observation ids to read)."""
     tag = quote(LOAD_TAG_PARAM, safe="")
     patients = await _search_entries(conn, f"Patient?_tag={tag}&_count={sample}")
-    observations = await _search_entries(
-        conn,
-        f"Observation?_tag={tag}&code={quote(f'{LOINC}|{HEART_RATE}', safe='')}&_count={sample}",
+    if not patients:
+        raise PhaseFailed("no tagged load Patients found: run the load phase")
+    subjects, observations = [], []
+    for patient in patients[:probes]:
+        subject = f"Patient/{patient['id']}"
+        found = await _search_entries(conn, heart_rate_search(subject))
+        if found:
+            subjects.append(subject)
+            observations += found[:5]
+    if not subjects:
+        raise PhaseFailed(f"no heart rate found for the first {probes} load patients")
+    return Targets(
+        reads=[f"{r['resourceType']}/{r['id']}" for r in patients + observations],
+        families=sorted({p["name"][0]["family"] for p in patients if p.get("name")}),
+        heart_rate_subjects=subjects,
     )
-    if not patients or not observations:
-        raise PhaseFailed("no load data found (tagged Patients with heart rates): run the load")
-    families = sorted({p["name"][0]["family"] for p in patients if p.get("name")})
-    subjects = {reference_from_location(o["subject"]["reference"]) for o in observations}
-    reads = [f"{r['resourceType']}/{r['id']}" for r in patients + observations]
-    return Targets(reads=reads, families=families, heart_rate_subjects=sorted(subjects))
 
 
 async def _search_entries(conn: Connection, path: str) -> list[dict[str, Any]]:
@@ -58,12 +66,13 @@ def family_search_paths(targets: Targets) -> list[str]:
     return [f"Patient?family={quote(family, safe='')}" for family in targets.families]
 
 
-def heart_rate_search_paths(targets: Targets) -> list[str]:
+def heart_rate_search(subject: str) -> str:
     code = quote(f"{LOINC}|{HEART_RATE}", safe="")
-    return [
-        f"Observation?patient={quote(subject, safe='')}&code={code}"
-        for subject in targets.heart_rate_subjects
-    ]
+    return f"Observation?patient={quote(subject, safe='')}&code={code}"
+
+
+def heart_rate_search_paths(targets: Targets) -> list[str]:
+    return [heart_rate_search(subject) for subject in targets.heart_rate_subjects]
 
 
 def check_read(path: str, reply: Reply) -> str | None:

@@ -71,14 +71,29 @@ def match_clause(
     driver: Criterion | None = None
     if dialect == "sqlite" and criteria:
         driver = min(criteria, key=_selectivity)
+    alive = live(res, resource_type)
+    if driver is not None and _is_semi_join(driver):
+        # Left to itself SQLite walks every resource of the type through the
+        # (resource_type, last_updated) index and tests the IN list on each row; hiding
+        # resource_type from the planner makes it start from the driving IN list instead.
+        alive = and_(res.c.resource_type.concat("") == resource_type, res.c.deleted == false())
     return and_(
-        live(res, resource_type),
+        alive,
         *(
             criterion_clause(
                 res, resource_type, c, dialect, correlated=dialect == "sqlite" and c is not driver
             )
             for c in criteria
         ),
+    )
+
+
+def _is_semi_join(c: Criterion) -> bool:
+    """Whether ``c`` is a positive lookup in an index table (``seq IN (SELECT ...)``)."""
+    return (
+        c.param.code not in ("_id", "_lastUpdated")
+        and c.missing is not True
+        and c.modifier != "not"
     )
 
 
