@@ -1,6 +1,7 @@
-"""SQLite's plan for a search with several terms: the non-driving terms probe the index
-tables by resource_seq. With the (resource_type, param, value) index instead, each probe
-scanned every row sharing the value: a two-term search over 9,000 Observations took 6 s."""
+"""SQLite's plan for a search with several terms: it starts from the driving term's IN list
+and the other terms probe the index tables by resource_seq. Left to itself the planner
+scanned every resource of the type (16 ms instead of 1 ms over 100,000 Observations) and
+probed by value (a two-term search over 9,000 Observations took 6 s)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,6 @@ def test_correlated_terms_probe_by_resource_seq(database: Database) -> None:
     assert any("ix_fhir_idx_token_lookup" in step for step in plan), plan  # the driving term
     lookups_by_seq = [step for step in plan if "ix_fhir_idx_token_resource_seq" in step]
     assert len(lookups_by_seq) == 2, plan  # the code probe and the :not anti-join
+    # ... and the resources are fetched by primary key from the driving list, not scanned.
+    assert any("fhir_resource USING INTEGER PRIMARY KEY" in step for step in plan), plan
+    assert not any("ix_fhir_resource_type_updated" in step for step in plan), plan
