@@ -19,6 +19,7 @@ from hygie.db.migrate import current_revision, head_revision
 from hygie.fhir.router import FhirRouter
 from hygie.fhir.store import FhirStore
 from hygie.http.fhir_routes import fhir_route
+from hygie.location.radiomap.api import radiomap_router_for
 from hygie.location.tracking.api import tracking_router_for
 from hygie.location.tracking.mqtt import run_mqtt_ingest
 from hygie.location.web import location_web_router
@@ -73,10 +74,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.database = db
     app.state.store = store
-    app.router.routes.append(fhir_route(router, settings.max_body_bytes))
+    app.router.routes.append(
+        fhir_route(router, settings.max_body_bytes, inline_reads=db.dialect == "sqlite")
+    )
     # Domain modules mount their routers below, one line each.
     app.include_router(tracking_router_for(app))
     app.include_router(location_web_router(db, store))
+    app.include_router(radiomap_router_for(app))
 
     @app.get("/health")
     def health() -> Response:

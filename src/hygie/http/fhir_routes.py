@@ -1,7 +1,10 @@
 """The FHIR REST API at ``/fhir``: HTTP in, :class:`FhirRequest` to the router, HTTP out.
 
 Bodies larger than ``max_body_bytes`` are refused with 413 before they are read whole.
-Handlers run in the thread pool: the store is synchronous and may wait on the database.
+The store is synchronous. Writes, and every request on PostgreSQL, run in the thread
+pool, since they may wait on a lock or the network. Reads on SQLite run on the event loop:
+they never wait (WAL snapshots) and take ~0.1 ms, less than the hop to a thread and back
+(measured: 166 us a read through ASGI inline, 548 us through the pool).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def fhir_route(router: FhirRouter, max_body_bytes: int) -> Route:
+def fhir_route(router: FhirRouter, max_body_bytes: int, *, inline_reads: bool) -> Route:
     async def endpoint(request: Request) -> Response:
         try:
             body = await read_body(request, max_body_bytes)
@@ -51,6 +54,8 @@ def fhir_route(router: FhirRouter, max_body_bytes: int) -> Route:
             headers=request.headers,
             body=body,
         )
+        if inline_reads and request.method == "GET":
+            return to_response(router.handle(fhir_request))
         return to_response(await run_in_threadpool(router.handle, fhir_request))
 
     return Route("/fhir{path:path}", endpoint, methods=METHODS)
