@@ -98,3 +98,40 @@ def venue_export_command(venue_id: str, output: Path) -> None:
     finally:
         db.dispose()
     click.echo(f"{output}: IMDF archive of {venue_id}")
+
+
+@location.command(name="radiomap-import")
+@click.argument("file", type=_FILE)
+@click.option("--replace", is_flag=True, help="Replace the whole stored radio map with FILE.")
+@click.option("--source", help="Label kept with these fingerprints (default: the file name).")
+def radiomap_import_command(file: Path, replace: bool, source: str | None) -> None:
+    """Store the fingerprints of a UJIIndoorLoc-layout CSV(.gz) in the radio map that the
+    running app locates scans with (it retrains within seconds)."""
+    from hygie.location.radiomap import import_radio_map
+
+    db = open_database(settings_or_exit())
+    try:
+        result = import_radio_map(db, file, replace=replace, source=source)
+    except RadioMapError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+    click.echo(
+        f"{result.source}: {result.fingerprints} fingerprints, {result.access_points} access "
+        f"points heard; radio map version {result.version}"
+        + (" (replaced the previous map)" if result.replaced else "")
+    )
+
+
+@location.command(name="radiomap-info")
+def radiomap_info_command() -> None:
+    """The stored radio map as JSON: imports, access points, and per building and level
+    the fingerprints, survey points and access points heard."""
+    from hygie.location.radiomap import radio_map_info
+
+    db = open_database(settings_or_exit())
+    try:
+        info = radio_map_info(db)
+    finally:
+        db.dispose()
+    click.echo(orjson.dumps(info, option=orjson.OPT_INDENT_2).decode())

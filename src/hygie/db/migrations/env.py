@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 # Domain modules own their tables on the same MetaData; import them so it lists them all.
+import hygie.location.radiomap.tables
 import hygie.location.tracking.tables
 import hygie.location.venue.tables  # noqa: F401
 from hygie.db.schema import metadata

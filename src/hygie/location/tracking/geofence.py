@@ -80,7 +80,9 @@ class GeofenceEngine:
                     continue
                 state = states[fix.asset_seq] = FenceState()
             candidates = set(clearly_in) | state.inside | state.streaks.keys()
-            for zone_id in candidates:
+            # A deterministic order, leaves first: at one instant an asset leaves a zone
+            # before it enters the next (set order would vary from run to run).
+            for zone_id in sorted(candidates, key=lambda z: (z not in state.inside, z)):
                 column = zone_ids.get(zone_id)
                 seen = OUTSIDE if column is None else int(row[column])
                 kind = self._step(state, zone_id, seen, fix.t_us)
