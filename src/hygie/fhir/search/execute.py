@@ -4,9 +4,9 @@ Counting every match of a broad search costs as much as reading them all, so the
 ``_total`` is ``estimate``: the exact total when there are at most :data:`ESTIMATE_LIMIT`
 matches, no total beyond (``_total=accurate`` always counts, ``none`` never does).
 
-The page query selects only ``seq`` and the sort keys (``LIMIT count + 1`` tells whether
-another page follows); the resources are then read by ``seq``, so that sorting never
-carries the JSON around.
+The page query (``LIMIT count + 1`` tells whether another page follows) reads the
+resources themselves in insertion order; with ``_sort`` it selects only ``seq`` and the
+sort keys and the resources are read by ``seq`` afterwards, so sorting never carries JSON.
 """
 
 from __future__ import annotations
@@ -52,9 +52,13 @@ def execute_search(
         mode: Total = "accurate" if query.summary == "count" else query.total
         return SearchPage([], [], _total(conn, where, mode), None, None)
 
+    # In insertion order (no _sort) the page query reads the resources at once; with sort
+    # keys it selects seq and the keys only, and the page's resources are read after.
+    carried = RESOURCE_COLUMNS[1:] if not query.sort else ()
     inner = (
         select(
             res.c.seq.label("seq"),
+            *carried,
             *(
                 sort_value(res, query.resource_type, key).label(f"k{i}")
                 for i, key in enumerate(query.sort)
@@ -83,7 +87,7 @@ def execute_search(
         total: int | None = len(rows)  # the first page holds every match: nothing to count
     else:
         total = _total(conn, where, query.total)
-    matches = _load(conn, [r.seq for r in rows])
+    matches = [to_stored(r) for r in rows] if carried else _load(conn, [r.seq for r in rows])
     # Reading backward, the page we came from follows this one; reading forward from a
     # cursor, the page we came from precedes it.
     has_next = more if forward else True
