@@ -22,6 +22,7 @@ def main() -> None:
     Configuration comes from HYGIE_* environment variables (see the README).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin list is noise
 
 
 @main.command()
