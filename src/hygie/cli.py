@@ -12,6 +12,8 @@ import click
 from hygie import __version__
 from hygie.cli_support import open_database, settings_or_exit
 from hygie.location.cli import location
+from hygie.security.audit.cli import audit
+from hygie.security.crypto.cli import keys
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -132,3 +134,5 @@ def import_(files: tuple[Path, ...]) -> None:
 
 
 main.add_command(location)
+main.add_command(audit)
+main.add_command(keys)

@@ -7,7 +7,9 @@ from alembic import context
 # Domain modules own their tables on the same MetaData; import them so it lists them all.
 import hygie.location.radiomap.tables
 import hygie.location.tracking.tables
-import hygie.location.venue.tables  # noqa: F401
+import hygie.location.venue.tables
+import hygie.security.audit.tables
+import hygie.security.crypto.tables  # noqa: F401
 from hygie.db.schema import metadata
 
 engine = context.config.attributes["engine"]

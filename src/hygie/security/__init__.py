@@ -1,0 +1,1 @@
+"""Hygie's security core: authentication, policy, audit log and encryption at rest."""
