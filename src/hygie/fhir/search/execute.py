@@ -52,6 +52,8 @@ def execute_search(
         mode: Total = "accurate" if query.summary == "count" else query.total
         return SearchPage([], [], _total(conn, where, mode), None, None)
 
+    if not query.sort and query.cursor is None and query.total != "none":
+        return _first_page_with_total(conn, query, where)
     # In insertion order (no _sort) the page query reads the resources at once; with sort
     # keys it selects seq and the keys only, and the page's resources are read after.
     carried = RESOURCE_COLUMNS[1:] if not query.sort else ()
@@ -96,6 +98,35 @@ def execute_search(
     previous_cursor = _cursor(rows[0], query, forward=False) if rows and has_previous else None
     extra, warnings = included(conn, query, matches)
     return SearchPage(matches, extra, total, next_cursor, previous_cursor, warnings)
+
+
+def _first_page_with_total(
+    conn: Connection, query: SearchQuery, where: ColumnElement[bool]
+) -> SearchPage:
+    """The first page in insertion order and the total, from one pass over the matches.
+
+    Up to ESTIMATE_LIMIT + 1 matching seqs are read in order: the first ``count`` make the
+    page, their number is the total (or tells that it is beyond the estimate), and only
+    the page's resources are then read.
+    """
+    seqs = list(
+        conn.execute(
+            select(fhir_resource.c.seq)
+            .where(where)
+            .order_by(fhir_resource.c.seq)
+            .limit(ESTIMATE_LIMIT + 1)
+        ).scalars()
+    )
+    total: int | None = len(seqs)
+    if len(seqs) > ESTIMATE_LIMIT:
+        total = _total(conn, where, "accurate") if query.total == "accurate" else None
+    page = seqs[: query.count]
+    matches = _load(conn, page)
+    next_cursor = None
+    if len(seqs) > query.count and page:
+        next_cursor = encode_cursor(Cursor((), page[-1], True), query.sort)
+    extra, warnings = included(conn, query, matches)
+    return SearchPage(matches, extra, total, next_cursor, None, warnings)
 
 
 def _total(conn: Connection, where: ColumnElement[bool], mode: Total) -> int | None:
