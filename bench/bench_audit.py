@@ -16,18 +16,17 @@ import platform
 import random
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from hygie.db.engine import Database, make_engine
 from hygie.db.migrate import upgrade
-from hygie.db.urls import normalize_database_url
+from hygie.db.scratch import scratch_database_url
 from hygie.security.audit import (
     Actor,
     ActorKind,
@@ -43,9 +42,6 @@ from hygie.security.audit.merkle import leaf_hash, verify_consistency, verify_in
 from hygie.security.audit.tables import security_audit_node
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_ADMIN_URL = os.environ.get(
-    "HYGIE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 T0 = datetime(2026, 11, 28, tzinfo=UTC)
 BATCH = 1000
 
@@ -74,27 +70,12 @@ def per_call(run: Callable[[], object], repeat: int) -> float:
 
 @contextmanager
 def scratch_database(backend: str, workdir: Path) -> Iterator[Database]:
-    if backend == "sqlite":
-        db = Database(make_engine(f"sqlite:///{workdir / 'audit.sqlite3'}"))
+    with scratch_database_url(backend, workdir) as url:
+        db = Database(make_engine(url))
         try:
             yield db
         finally:
             db.dispose()
-        return
-    name = f"hygie_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_database_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(
-        make_engine(normalize_database_url(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"))
-    )
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def bench_backend(backend: str, entries: int, workdir: Path) -> dict[str, Any]:

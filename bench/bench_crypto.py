@@ -10,31 +10,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import secrets
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import cryptography
-from sqlalchemy import create_engine, text
 
 from hygie.db.engine import Database, make_engine
 from hygie.db.migrate import upgrade
-from hygie.db.urls import normalize_database_url
+from hygie.db.scratch import scratch_database_url
 from hygie.security.crypto import KekSet, Keyring, rotate
 from hygie.security.crypto.tables import security_data_key
 from hygie.security.crypto.wrapping import unwrap_dek, wrap_dek
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_ADMIN_URL = os.environ.get(
-    "HYGIE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def timed(run: Callable[[], object], repeat: int) -> float:
@@ -112,28 +106,12 @@ def rotation(db: Database, old: KekSet, deks: int) -> dict[str, float]:
 
 @contextmanager
 def scratch_database(backend: str) -> Iterator[Database]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            db = Database(make_engine(f"sqlite:///{tmp}/bench.sqlite3"))
-            try:
-                yield db
-            finally:
-                db.dispose()
-        return
-    name = f"hygie_bench_crypto_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalize_database_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(
-        make_engine(normalize_database_url(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"))
-    )
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with tempfile.TemporaryDirectory() as tmp, scratch_database_url(backend, Path(tmp)) as url:
+        db = Database(make_engine(url))
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def main() -> None:
