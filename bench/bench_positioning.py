@@ -1,9 +1,11 @@
 """Full-data accuracy of WiFi positioning on UJIIndoorLoc; writes bench/results/positioning.json.
 
 Radio map = trainingData only; figures on validationData (never used for tuning). The
-configuration was chosen on a held-out 20 % of (reference point, user) groups of trainingData,
-excluding at query time the fingerprints of the query's own user (validation users and phones
-are unseen).
+configuration was chosen on three held-out splits, each 20 % of the (reference point, user)
+groups of trainingData, a held-out scan being matched against the fingerprints of OTHER users
+only (validation users and phones are unseen). Time per fix is the best of three runs of
+``locate_many`` over the validation set; the machine's load average is recorded beside it
+(2 cores shared with other work: compare runs at similar load only).
 
     uv run python bench/bench_positioning.py [--data DIR]
 """
@@ -12,11 +14,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from dataclasses import asdict
 from pathlib import Path
 
-from hygie.location.positioning import Positioner, PositionerConfig, evaluate, read_radio_map
+from hygie.location.positioning import (
+    Positioner,
+    PositionerConfig,
+    RadioMap,
+    evaluate,
+    read_radio_map,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _best_of(runs: int, positioner: Positioner, test: RadioMap) -> dict[str, float | int]:
+    """Figures of one run, with the smallest time per fix of ``runs`` runs."""
+    results = [evaluate(positioner, test) for _ in range(runs)]
+    return {**results[0], "ms_per_fix": min(r["ms_per_fix"] for r in results)}
 
 
 def main() -> None:
@@ -28,11 +44,18 @@ def main() -> None:
     train = read_radio_map(args.data / "trainingData.csv.gz")
     test = read_radio_map(args.data / "validationData.csv.gz")
     one_nn = PositionerConfig(k_building=1, k_level=1, k_position=1)
+    plain_1nn = PositionerConfig(k_building=1, k_level=1, k_position=1, rssi_offsets_db=(0.0,))
+    load_before = os.getloadavg()[0]
     results = {
         "dataset": "UJIIndoorLoc trainingData -> validationData",
-        "engine": evaluate(Positioner.fit(train), test),
-        "engine_config": PositionerConfig().__dict__,
-        "baseline_1nn_same_representation": evaluate(Positioner.fit(train, one_nn), test),
+        "engine": _best_of(3, Positioner.fit(train), test),
+        "engine_config": asdict(PositionerConfig()),
+        "baseline_1nn_same_representation": _best_of(3, Positioner.fit(train, one_nn), test),
+        "baseline_1nn_without_offset_search": _best_of(3, Positioner.fit(train, plain_1nn), test),
+        "timing": {
+            "cpus": os.cpu_count(),
+            "load_average_1min_before_after": [load_before, os.getloadavg()[0]],
+        },
     }
     out = ROOT / "bench" / "results" / "positioning.json"
     out.parent.mkdir(parents=True, exist_ok=True)

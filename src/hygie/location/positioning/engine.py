@@ -1,13 +1,16 @@
 """WiFi positioning: building, level and coordinates from one scan.
 
 Method (chosen by cross-user validation on the UJIIndoorLoc training data, see
-bench/bench_positioning.py): RSSI in the "exponential" representation, Bray-Curtis
-(Sorensen) dissimilarity between scans, then
-1. building: weighted vote of the nearest fingerprints over the whole map;
-2. level: weighted vote of the nearest fingerprints of that building;
-3. coordinates: inverse-distance-weighted mean (steep weights) of the nearest fingerprints
-   of that building, without restricting to the voted level, since neighbouring levels share
-   the same plan and a wrong level vote would otherwise pull the fix far away.
+bench/bench_positioning.py): Bray-Curtis (Sorensen) dissimilarity between scans, RSSI in the
+"powed" representation ((rssi - floor) / -floor) ** power, with two powers:
+1. building: weighted vote of the nearest fingerprints over the whole map (power 1.5);
+2. level: weighted vote of the nearest fingerprints of that building (power e, so that the
+   strong access points, mostly those of the same level, weigh more);
+3. coordinates: inverse-distance-weighted mean (steep weights) of the nearest fingerprints of
+   that building (power 1.5). Neighbours on another level than the voted one count less but
+   are not dropped: neighbouring levels share the same plan, and a wrong level vote would
+   otherwise pull the fix far away.
+A scan costs O(APs heard x fingerprints): only the rows of the heard access points are read.
 """
 
 from __future__ import annotations
@@ -31,21 +34,62 @@ from hygie.location.positioning.radio_map import (
 # The UJIIndoorLoc convention for "not heard"; accepted in scans and treated as absent.
 NOT_DETECTED_SENTINEL = 100.0
 
+Float32Array = npt.NDArray[np.float32]
+
+# scans located per batch in locate_many: bounds the (scans x fingerprints) distance block
+_CHUNK = 256
+_POSITION, _LEVEL = 0, 1
+
 
 @dataclass(frozen=True)
 class PositionerConfig:
     k_building: int = 3
-    k_level: int = 8
+    k_level: int = 24
     k_position: int = 8
     weight_power: float = 4.0
-    # exponential representation: exp((rssi - floor_dbm) / scale_db), 0 when not heard
+    # coordinates: neighbours on another level than the voted one count this much less
+    other_level_weight: float = 0.5
+    # RSSI at or below floor_dbm counts as not heard
     floor_dbm: float = -105.0
-    scale_db: float = 24.0
+    # powed representation ((rssi - floor_dbm) / -floor_dbm) ** power, for building and
+    # coordinates, and for the level
+    position_power: float = 1.5
+    level_power: float = math.e
+    # each scan is also tried with its RSSI shifted by these offsets (phones differ), against
+    # its nearest offset_candidates fingerprints; the first offset wins ties
+    rssi_offsets_db: tuple[float, ...] = (0.0, -4.0, 4.0, -8.0, 8.0)
+    offset_candidates: int = 200
+    # uncertainty_m = scale x weighted spread of the neighbours + offset, calibrated on the
+    # cross-user holdout so that about 68 % of fixes fall within it
+    uncertainty_scale: float = 1.33
+    uncertainty_offset_m: float = 2.0
+
+    def __post_init__(self) -> None:
+        if min(self.k_building, self.k_level, self.k_position) < 1:
+            raise ValueError("k_building, k_level and k_position must be at least 1")
+        if self.offset_candidates < self.k_building + self.k_position:
+            raise ValueError("offset_candidates must be at least k_building + k_position")
+        if not self.rssi_offsets_db or not all(map(math.isfinite, self.rssi_offsets_db)):
+            raise ValueError("rssi_offsets_db must list at least one finite offset")
+        if not 0 < self.other_level_weight <= 1:
+            raise ValueError("other_level_weight must be in (0, 1]")
+        if not MIN_RSSI_DBM <= self.floor_dbm < MAX_RSSI_DBM:
+            raise ValueError(f"floor_dbm must be in [{MIN_RSSI_DBM:g}, {MAX_RSSI_DBM:g}) dBm")
+        positive = (
+            self.position_power,
+            self.level_power,
+            self.weight_power,
+            self.uncertainty_scale,
+        )
+        if min(positive) <= 0:
+            raise ValueError("the powers and uncertainty_scale must be > 0")
+        if self.uncertainty_offset_m < 0:
+            raise ValueError("uncertainty_offset_m must not be negative")
 
 
 @dataclass(frozen=True)
 class Fix:
-    """A position estimate. ``uncertainty_m`` is the weighted spread of the neighbours used."""
+    """A position estimate; the true position lies within ``uncertainty_m`` about 68 % of times."""
 
     building: str
     level: int
@@ -56,6 +100,18 @@ class Fix:
     aps_used: int
 
 
+@dataclass(frozen=True)
+class _Building:
+    """One building's fingerprints (rows of the map) and their RSSI for the level vote."""
+
+    rows: IntArray
+    columns: IntArray  # global AP column -> local row in ``level_t`` (-1: never heard here)
+    level_t: Float32Array  # (local AP, fingerprint)
+    level_sum: Float32Array
+    levels: IntArray  # the building's distinct levels
+    level_code: IntArray  # per fingerprint, index into ``levels``
+
+
 class Positioner:
     """Trained once from a radio map (``fit``), then answers scans (``locate``, ``locate_many``)."""
 
@@ -63,35 +119,49 @@ class Positioner:
         self.config = config or PositionerConfig()
         self._ap_index: dict[str, int] = {}
         self._ap_ids: tuple[str, ...] = ()
-        # transposed (access point, fingerprint) so that one scan's few heard APs are
-        # contiguous rows: the distance costs O(APs heard x fingerprints), not O(all APs)
-        self._signal_t: npt.NDArray[np.float32] = np.empty((0, 0), np.float32)
-        self._signal_sum: npt.NDArray[np.float32] = np.empty(0, np.float32)
+        # (AP, fingerprint): a scan's few heard APs are contiguous rows
+        self._position_t: Float32Array = np.empty((0, 0), np.float32)
+        self._position_sum: Float32Array = np.empty(0, np.float32)
+        self._building_code: IntArray = np.empty(0, np.int64)
         self._x: FloatArray = np.empty(0)
         self._y: FloatArray = np.empty(0)
-        self._buildings: tuple[str, ...] = ()
-        self._building_code: IntArray = np.empty(0, np.int64)
-        self._building_rows: list[IntArray] = []
         self._level: IntArray = np.empty(0, np.int64)
+        self._buildings: tuple[str, ...] = ()
+        self._models: list[_Building] = []
 
     @classmethod
     def fit(cls, radio_map: RadioMap, config: PositionerConfig | None = None) -> Positioner:
         if len(radio_map) == 0:
             raise RadioMapError("the radio map has no fingerprints")
         self = cls(config)
+        heard = ~np.isnan(radio_map.rssi) & (radio_map.rssi > self.config.floor_dbm)
         self._ap_ids = radio_map.ap_ids
         self._ap_index = {ap: j for j, ap in enumerate(radio_map.ap_ids)}
-        signal = self._represent(radio_map.rssi).astype(np.float32)
-        self._signal_t = np.ascontiguousarray(signal.T)
-        self._signal_sum = signal.sum(axis=1)
-        self._x, self._y = radio_map.x.copy(), radio_map.y.copy()
         self._buildings = tuple(sorted(set(radio_map.building)))
         code = {b: i for i, b in enumerate(self._buildings)}
         self._building_code = np.array([code[b] for b in radio_map.building], dtype=np.int64)
-        self._building_rows = [
-            np.flatnonzero(self._building_code == i) for i in range(len(self._buildings))
-        ]
+        self._x, self._y = radio_map.x.copy(), radio_map.y.copy()
         self._level = radio_map.level.copy()
+        signal = self._represent(radio_map.rssi)
+        self._position_t = np.ascontiguousarray(signal[_POSITION].T)
+        self._position_sum = signal[_POSITION].sum(axis=1)
+        for b in range(len(self._buildings)):
+            rows = np.flatnonzero(self._building_code == b)
+            aps = np.flatnonzero(heard[rows].any(axis=0))
+            columns = np.full(len(radio_map.ap_ids), -1, np.int64)
+            columns[aps] = np.arange(aps.size)
+            level_signal = signal[_LEVEL][rows][:, aps]
+            levels, level_code = np.unique(radio_map.level[rows], return_inverse=True)
+            self._models.append(
+                _Building(
+                    rows=rows,
+                    columns=columns,
+                    level_t=np.ascontiguousarray(level_signal.T),
+                    level_sum=level_signal.sum(axis=1),
+                    levels=levels.astype(np.int64),
+                    level_code=level_code.ravel().astype(np.int64),
+                )
+            )
         return self
 
     @property
@@ -100,7 +170,7 @@ class Positioner:
 
     def locate(self, scan: Mapping[str, float]) -> Fix:
         """Locate one scan {access point id: RSSI dBm}; unknown access points are ignored."""
-        heard: dict[int, float] = {}
+        row = np.full(len(self._ap_ids), np.nan)
         for ap, value in scan.items():
             rssi = float(value)
             if rssi == NOT_DETECTED_SENTINEL:
@@ -109,18 +179,16 @@ class Positioner:
                 raise RadioMapError(f"RSSI of {ap!r} must be in [-120, 0] dBm, got {value!r}")
             j = self._ap_index.get(ap)
             if j is not None:
-                heard[j] = rssi
-        if not heard:
+                row[j] = rssi
+        if not self._known(row[None, :]).any():
             raise RadioMapError("the scan has no access point known to the radio map")
-        columns = np.fromiter(heard.keys(), dtype=np.int64)
-        values = self._represent(np.fromiter(heard.values(), dtype=np.float64))
-        return self._locate_heard(columns, values.astype(np.float32))
+        return self.locate_many(row[None, :])[0]
 
     def locate_many(self, rssi: FloatArray, ap_ids: Sequence[str] | None = None) -> list[Fix]:
         """Locate each row of an RSSI matrix (dBm, NaN = not heard).
 
-        Columns follow ``ap_ids`` (default: this positioner's own AP order); columns for
-        unknown APs are ignored. Rows with no known AP raise RadioMapError.
+        Columns follow ``ap_ids`` (default: this positioner's own AP order, that of the radio
+        map); columns for unknown APs are ignored. Rows with no known AP raise RadioMapError.
         """
         matrix = np.atleast_2d(np.asarray(rssi, dtype=np.float64))
         if ap_ids is not None:
@@ -134,75 +202,203 @@ class Positioner:
             matrix = aligned
         elif matrix.shape[1] != len(self._ap_ids):
             raise RadioMapError(f"expected {len(self._ap_ids)} RSSI columns, got {matrix.shape[1]}")
-        signal = self._represent(matrix).astype(np.float32)
-        fixes = []
-        for row_no, row in enumerate(signal):
-            columns = np.flatnonzero(row)
-            if columns.size == 0:
-                raise RadioMapError(f"scan {row_no} has no access point known to the radio map")
-            fixes.append(self._locate_heard(columns, row[columns]))
+        unknown = np.flatnonzero(~self._known(matrix))
+        if unknown.size:
+            raise RadioMapError(f"scan {unknown[0]} has no access point known to the radio map")
+        fixes: list[Fix] = []
+        for start in range(0, len(matrix), _CHUNK):
+            fixes.extend(self._locate_chunk(matrix[start : start + _CHUNK]))
         return fixes
 
-    def _represent(self, rssi: FloatArray) -> FloatArray:
-        cfg = self.config
-        shifted = np.clip(np.nan_to_num(rssi, nan=cfg.floor_dbm) - cfg.floor_dbm, 0.0, None)
-        value = np.exp(shifted / cfg.scale_db) / math.exp(-cfg.floor_dbm / cfg.scale_db)
-        # "not heard" is exactly zero so that sums over heard APs only are exact
-        return np.where(np.isnan(rssi), 0.0, value)
+    @staticmethod
+    def _known(rssi: FloatArray) -> npt.NDArray[np.bool_]:
+        # a reading of an access point of the map, even one no fingerprint heard (such a
+        # scan is like no fingerprint and gets an arbitrary fix of low confidence)
+        return np.asarray((~np.isnan(rssi)).any(axis=1))
 
-    def _dissimilarity(
-        self, columns: IntArray, values: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
-        # Bray-Curtis: sum|q - r| / sum(q + r), with sum|q - r| = sum q + sum r - 2 sum min(q, r)
-        # and min(q, r) = 0 wherever the scan q heard nothing.
-        shared = np.minimum(self._signal_t[columns], values[:, None]).sum(axis=0)
-        total = values.sum() + self._signal_sum
-        result: npt.NDArray[np.float32] = (total - 2.0 * shared) / total
-        return result
-
-    def _locate_heard(self, columns: IntArray, values: npt.NDArray[np.float32]) -> Fix:
+    def _represent(self, rssi: FloatArray) -> Float32Array:
+        """(representation, scan, AP): for position then for level; 0 when not heard."""
+        unit = self._unit(rssi)
         cfg = self.config
-        dist = self._dissimilarity(columns, values)
-        building = _weighted_vote(dist, self._building_code, cfg.k_building)
-        rows = self._building_rows[building]
-        b_dist = dist[rows]
-        level = _weighted_vote(b_dist, self._level[rows], cfg.k_level)
-        level_weight = _vote_share(b_dist, self._level[rows], cfg.k_level, level)
-        near = _nearest(b_dist, cfg.k_position)
-        weights = 1.0 / (b_dist[near].astype(np.float64) + 1e-6) ** cfg.weight_power
-        weights /= weights.sum()
-        xs, ys = self._x[rows[near]], self._y[rows[near]]
-        x, y = float(weights @ xs), float(weights @ ys)
-        spread = math.sqrt(float(weights @ ((xs - x) ** 2 + (ys - y) ** 2)))
-        return Fix(
-            building=self._buildings[building],
-            level=level,
-            x=x,
-            y=y,
-            uncertainty_m=spread,
-            level_confidence=level_weight,
-            aps_used=int(columns.size),
+        return np.stack([unit**cfg.position_power, unit**cfg.level_power]).astype(np.float32)
+
+    def _unit(self, rssi: FloatArray) -> FloatArray:
+        """RSSI mapped to [0, 1]: 0 at or below floor_dbm (and when not heard), 1 at 0 dBm."""
+        floor = self.config.floor_dbm
+        shifted = np.clip(np.nan_to_num(rssi, nan=floor) - floor, 0.0, -floor)
+        unit: FloatArray = shifted / -floor
+        return unit
+
+    def _locate_chunk(self, rssi: FloatArray) -> list[Fix]:
+        cfg = self.config
+        signal = self._represent(rssi)
+        dist = np.empty((signal.shape[1], self._position_sum.size), np.float32)
+        for i, scan in enumerate(signal[_POSITION]):
+            heard = np.flatnonzero(scan)
+            dist[i] = _bray_curtis(self._position_t[heard], self._position_sum, scan[heard])
+        # the nearest candidates, re-measured with the scan's RSSI offset that fits them best.
+        # One partial sort of the whole map then serves the building vote and, nearly always,
+        # the coordinates: a building's k nearest are the map's nearest that lie in it, as
+        # soon as k of the map's nearest candidates do
+        candidates = _nearest(dist, cfg.offset_candidates)
+        offset, candidate_dist = self._best_offset_dist(rssi, signal[_POSITION], candidates)
+        # the level vote reads the scan with the same offset
+        signal[_LEVEL] = self._represent(rssi + offset[:, None])[_LEVEL]
+        order = np.argsort(candidate_dist, axis=1, kind="stable")
+        candidates = np.take_along_axis(candidates, order, axis=1)
+        candidate_dist = np.take_along_axis(candidate_dist, order, axis=1)
+        k = min(cfg.k_building, candidates.shape[1])
+        building = _shares(
+            candidate_dist[:, :k], self._building_code[candidates[:, :k]], len(self._buildings)
+        ).argmax(axis=1)
+        fixes: list[Fix | None] = [None] * len(dist)
+        for b, model in enumerate(self._models):
+            scans = np.flatnonzero(building == b)
+            if scans.size == 0:
+                continue
+            near, near_dist = self._nearest_in(
+                b, model, dist[scans], candidates[scans], candidate_dist[scans]
+            )
+            located = self._locate_in(b, model, near, near_dist, signal[:, scans])
+            for i, fix in zip(scans.tolist(), located, strict=True):
+                fixes[i] = fix
+        return [fix for fix in fixes if fix is not None]
+
+    def _best_offset_dist(
+        self, rssi: FloatArray, position: Float32Array, candidates: IntArray
+    ) -> tuple[FloatArray, Float32Array]:
+        """Per scan, the best of the RSSI offsets and its distances to its candidates with it.
+
+        Phones read the same signal several dB apart: each scan is tried shifted by each of
+        ``rssi_offsets_db``, and the offset whose k_position nearest candidates are nearest
+        on average wins (the first listed on a tie).
+        """
+        cfg = self.config
+        offsets = np.asarray(cfg.rssi_offsets_db)[:, None]
+        k = min(cfg.k_position, candidates.shape[1])
+        best = np.empty(candidates.shape, np.float32)
+        chosen = np.empty(len(position))
+        for i, scan in enumerate(position):
+            heard = np.flatnonzero(scan)
+            shifted = (self._unit(rssi[i, heard] + offsets) ** cfg.position_power).astype(
+                np.float32
+            )
+            rows_t = self._position_t[heard][:, candidates[i]]
+            shared = np.minimum(rows_t[None, :, :], shifted[:, :, None]).sum(axis=1)
+            total = shifted.sum(axis=1)[:, None] + self._position_sum[candidates[i]]
+            # a fingerprint and a shifted scan that both hear nothing are simply unlike
+            dist = 1.0 - 2.0 * shared / np.maximum(total, np.float32(1e-12))
+            fit = np.partition(dist, k - 1, axis=1)[:, :k].mean(axis=1)
+            winner = int(np.argmin(fit))
+            best[i], chosen[i] = dist[winner], cfg.rssi_offsets_db[winner]
+        return chosen, best
+
+    def _nearest_in(
+        self,
+        b: int,
+        model: _Building,
+        dist: Float32Array,
+        candidates: IntArray,
+        candidate_dist: Float32Array,
+    ) -> tuple[IntArray, Float32Array]:
+        """Map rows and distances of the k_position nearest fingerprints of building ``b``.
+
+        ``candidates`` are sorted nearest first; scans with fewer than k of them in the
+        building fall back on their whole-building distances ``dist`` (without offset).
+        """
+        k = min(self.config.k_position, model.rows.size)
+        in_building = self._building_code[candidates] == b
+        # stable sort of "not in building" keeps the candidates of b first, nearest first
+        first = np.argsort(~in_building, axis=1, kind="stable")[:, :k]
+        near = np.take_along_axis(candidates, first, axis=1)
+        near_dist = np.take_along_axis(candidate_dist, first, axis=1)
+        short = np.flatnonzero(in_building.sum(axis=1) < k)
+        if short.size:
+            building_dist = dist[short][:, model.rows]
+            local = _nearest(building_dist, k)
+            near[short] = model.rows[local]
+            near_dist[short] = np.take_along_axis(building_dist, local, axis=1)
+        return near, near_dist
+
+    def _locate_in(
+        self,
+        b: int,
+        model: _Building,
+        near: IntArray,
+        near_dist: Float32Array,
+        signal: Float32Array,
+    ) -> list[Fix]:
+        """Level and coordinates of scans in building ``b``, given their nearest fingerprints."""
+        cfg = self.config
+        level_dist = np.empty((signal.shape[1], model.rows.size), np.float32)
+        for i, scan in enumerate(signal[_LEVEL]):
+            heard = np.flatnonzero(scan)
+            local = model.columns[heard]
+            # the APs this building never heard add to the scan's total only
+            level_dist[i] = _bray_curtis(
+                model.level_t[local[local >= 0]],
+                model.level_sum,
+                scan[heard[local >= 0]],
+                scan_total=float(scan[heard].sum()),
+            )
+        level_near = _nearest(level_dist, cfg.k_level)
+        level_share = _shares(
+            np.take_along_axis(level_dist, level_near, axis=1),
+            model.level_code[level_near],
+            model.levels.size,
         )
+        level = level_share.argmax(axis=1)
+        weights = 1.0 / (near_dist.astype(np.float64) + 1e-6) ** cfg.weight_power
+        same_level = model.levels[level][:, None] == self._level[near]
+        weights *= np.where(same_level, 1.0, cfg.other_level_weight)
+        weights /= weights.sum(axis=1, keepdims=True)
+        xs, ys = self._x[near], self._y[near]
+        x, y = (weights * xs).sum(axis=1), (weights * ys).sum(axis=1)
+        spread = np.sqrt((weights * ((xs - x[:, None]) ** 2 + (ys - y[:, None]) ** 2)).sum(axis=1))
+        uncertainty = cfg.uncertainty_scale * spread + cfg.uncertainty_offset_m
+        aps_used = (signal[_POSITION] > 0).sum(axis=1)
+        return [
+            Fix(
+                building=self._buildings[b],
+                level=int(model.levels[level[i]]),
+                x=float(x[i]),
+                y=float(y[i]),
+                uncertainty_m=float(uncertainty[i]),
+                level_confidence=float(level_share[i, level[i]]),
+                aps_used=int(aps_used[i]),
+            )
+            for i in range(near.shape[0])
+        ]
 
 
-def _nearest(dist: npt.NDArray[np.float32], k: int) -> IntArray:
-    k = min(k, dist.size)
-    return np.argpartition(dist, k - 1)[:k].astype(np.int64)
+def _bray_curtis(
+    rows_t: Float32Array,
+    rows_sum: Float32Array,
+    values: Float32Array,
+    scan_total: float | None = None,
+) -> Float32Array:
+    """Bray-Curtis dissimilarity of one scan to every fingerprint.
+
+    sum|q - r| / sum(q + r) = 1 - 2 sum min(q, r) / sum(q + r), where min(q, r) = 0 wherever
+    the scan heard nothing: only the (heard AP, fingerprint) rows ``rows_t`` are read.
+    """
+    shared = np.minimum(rows_t, values[:, None]).sum(axis=0)
+    total = (values.sum() if scan_total is None else scan_total) + rows_sum
+    # a scan and a fingerprint that both hear nothing (at or below floor_dbm) are unlike
+    result: Float32Array = 1.0 - 2.0 * shared / np.maximum(total, np.float32(1e-12))
+    return result
 
 
-def _votes(dist: npt.NDArray[np.float32], labels: IntArray, k: int) -> dict[int, float]:
-    near = _nearest(dist, k)
-    tally: dict[int, float] = {}
-    for label, d in zip(labels[near].tolist(), dist[near].tolist(), strict=True):
-        tally[label] = tally.get(label, 0.0) + 1.0 / (d + 1e-6)
-    return tally
+def _nearest(dist: Float32Array, k: int) -> IntArray:
+    """Per row, the columns of the k smallest distances (unordered)."""
+    k = min(k, dist.shape[1])
+    return np.argpartition(dist, k - 1, axis=1)[:, :k].astype(np.int64)
 
 
-def _weighted_vote(dist: npt.NDArray[np.float32], labels: IntArray, k: int) -> int:
-    tally = _votes(dist, labels, k)
-    return max(tally, key=lambda label: (tally[label], -label))
-
-
-def _vote_share(dist: npt.NDArray[np.float32], labels: IntArray, k: int, winner: int) -> float:
-    tally = _votes(dist, labels, k)
-    return tally.get(winner, 0.0) / sum(tally.values())
+def _shares(near_dist: Float32Array, near_labels: IntArray, n_labels: int) -> FloatArray:
+    """Per row, each label's share of the inverse-distance weights of the given neighbours."""
+    weights = 1.0 / (near_dist.astype(np.float64) + 1e-6)
+    tally = np.zeros((near_dist.shape[0], n_labels))
+    np.add.at(tally, (np.arange(near_dist.shape[0])[:, None], near_labels), weights)
+    share: FloatArray = tally / tally.sum(axis=1, keepdims=True)
+    return share
