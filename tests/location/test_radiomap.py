@@ -184,8 +184,8 @@ BAD_INPUTS: list[tuple[Any, int, str]] = [
     ({"scans": []}, 422, "1 to 100 scans"),
     ({"scans": [{"WAP001": -70}] * 101}, 422, "1 to 100 scans"),
     ({"scans": [{"WAP001": -70}, {"WAP001": -200}]}, 422, "scans[1]['WAP001']"),
-    ({"scan": {"NOT-AN-AP": -50}}, 422, "no access point known to the radio map"),
-    ({"scans": [{"WAP001": -70}, {"ELSE": -50}]}, 422, "scans[1]: "),
+    ({"scan": {"NOT-AN-AP": -50}}, 422, "hears no access point of the radio map"),
+    ({"scans": [{"WAP248": -70}, {"ELSE": -50}]}, 422, "scans[1]: "),
     (b'{"scan": {"WAP001": -70, "x": "' + b"a" * (1024 * 1024) + b'"}}', 413, "larger than"),
 ]
 

@@ -122,6 +122,7 @@ class Positioner:
         # (AP, fingerprint): a scan's few heard APs are contiguous rows
         self._position_t: Float32Array = np.empty((0, 0), np.float32)
         self._position_sum: Float32Array = np.empty(0, np.float32)
+        self._heard_in_map: npt.NDArray[np.bool_] = np.empty(0, np.bool_)
         self._building_code: IntArray = np.empty(0, np.int64)
         self._x: FloatArray = np.empty(0)
         self._y: FloatArray = np.empty(0)
@@ -144,6 +145,8 @@ class Positioner:
         self._level = radio_map.level.copy()
         signal = self._represent(radio_map.rssi)
         self._position_t = np.ascontiguousarray(signal[_POSITION].T)
+        # access points some fingerprint heard above the floor: a scan must hear one of them
+        self._heard_in_map = np.asarray(self._position_t.any(axis=1))
         self._position_sum = signal[_POSITION].sum(axis=1)
         for b in range(len(self._buildings)):
             rows = np.flatnonzero(self._building_code == b)
@@ -181,7 +184,10 @@ class Positioner:
             if j is not None:
                 row[j] = rssi
         if not self._known(row[None, :]).any():
-            raise RadioMapError("the scan has no access point known to the radio map")
+            raise RadioMapError(
+                "the scan hears no access point of the radio map above "
+                f"{self.config.floor_dbm:g} dBm: no position can be inferred from it"
+            )
         return self.locate_many(row[None, :])[0]
 
     def locate_many(self, rssi: FloatArray, ap_ids: Sequence[str] | None = None) -> list[Fix]:
@@ -190,31 +196,46 @@ class Positioner:
         Columns follow ``ap_ids`` (default: this positioner's own AP order, that of the radio
         map); columns for unknown APs are ignored. Rows with no known AP raise RadioMapError.
         """
-        matrix = np.atleast_2d(np.asarray(rssi, dtype=np.float64))
-        if ap_ids is not None:
-            if len(ap_ids) != matrix.shape[1]:
-                raise RadioMapError("one access point id is needed per RSSI column")
-            known = [(c, self._ap_index[ap]) for c, ap in enumerate(ap_ids) if ap in self._ap_index]
-            aligned = np.full((matrix.shape[0], len(self._ap_ids)), np.nan)
-            if known:
-                src, dst = (list(p) for p in zip(*known, strict=True))
-                aligned[:, dst] = matrix[:, src]
-            matrix = aligned
-        elif matrix.shape[1] != len(self._ap_ids):
-            raise RadioMapError(f"expected {len(self._ap_ids)} RSSI columns, got {matrix.shape[1]}")
+        matrix = self._aligned(rssi, ap_ids)
         unknown = np.flatnonzero(~self._known(matrix))
         if unknown.size:
-            raise RadioMapError(f"scan {unknown[0]} has no access point known to the radio map")
+            raise RadioMapError(
+                f"scan {unknown[0]} hears no access point of the radio map above "
+                f"{self.config.floor_dbm:g} dBm: no position can be inferred from it"
+            )
         fixes: list[Fix] = []
         for start in range(0, len(matrix), _CHUNK):
             fixes.extend(self._locate_chunk(matrix[start : start + _CHUNK]))
         return fixes
 
-    @staticmethod
-    def _known(rssi: FloatArray) -> npt.NDArray[np.bool_]:
-        # a reading of an access point of the map, even one no fingerprint heard (such a
-        # scan is like no fingerprint and gets an arbitrary fix of low confidence)
-        return np.asarray((~np.isnan(rssi)).any(axis=1))
+    def can_locate(
+        self, rssi: FloatArray, ap_ids: Sequence[str] | None = None
+    ) -> npt.NDArray[np.bool_]:
+        """Per row of an RSSI matrix (as for locate_many): would it get a fix?"""
+        return self._known(self._aligned(rssi, ap_ids))
+
+    def _aligned(self, rssi: FloatArray, ap_ids: Sequence[str] | None) -> FloatArray:
+        """The RSSI matrix with this positioner's columns (unknown APs dropped)."""
+        matrix = np.atleast_2d(np.asarray(rssi, dtype=np.float64))
+        if ap_ids is None:
+            if matrix.shape[1] != len(self._ap_ids):
+                raise RadioMapError(
+                    f"expected {len(self._ap_ids)} RSSI columns, got {matrix.shape[1]}"
+                )
+            return matrix
+        if len(ap_ids) != matrix.shape[1]:
+            raise RadioMapError("one access point id is needed per RSSI column")
+        known = [(c, self._ap_index[ap]) for c, ap in enumerate(ap_ids) if ap in self._ap_index]
+        aligned = np.full((matrix.shape[0], len(self._ap_ids)), np.nan)
+        if known:
+            src, dst = (list(p) for p in zip(*known, strict=True))
+            aligned[:, dst] = matrix[:, src]
+        return aligned
+
+    def _known(self, rssi: FloatArray) -> npt.NDArray[np.bool_]:
+        """Per scan: does it hear, above the floor, an access point some fingerprint heard?"""
+        above = np.nan_to_num(rssi, nan=self.config.floor_dbm) > self.config.floor_dbm
+        return np.asarray((above & self._heard_in_map).any(axis=1))
 
     def _represent(self, rssi: FloatArray) -> Float32Array:
         """(representation, scan, AP): for position then for level; 0 when not heard."""

@@ -16,8 +16,7 @@ def evaluate(positioner: Positioner, test: RadioMap) -> dict[str, float | int]:
     Test scans that hear no access point of the radio map cannot be located; they are left
     out of the figures and counted in ``unlocatable``.
     """
-    known = [ap in set(positioner.ap_ids) for ap in test.ap_ids]
-    locatable = np.asarray((~np.isnan(test.rssi[:, known])).any(axis=1))
+    locatable = positioner.can_locate(test.rssi, test.ap_ids)
     unlocatable = int((~locatable).sum())
     test = test.subset(locatable)
     if len(test) == 0:
