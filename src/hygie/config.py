@@ -42,7 +42,6 @@ class Settings:
     max_page_size: int = 1000
     log_level: str = "INFO"
     mqtt_url: str = field(default="", repr=False)  # may carry a password
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -211,7 +211,6 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
             },
         )
         staff.append(practitioner)
-    counts = Counter[str]()
     for i in range(24):
         female = i % 2 == 0
         given = rng.choice(_WOMEN if female else _MEN)
@@ -239,7 +238,6 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
                 "managingOrganization": {"reference": chu},
             },
         )
-        counts["Patient"] += 1
         doctor = staff[i % len(staff)]
         visit = today - timedelta(days=rng.randrange(1, 120), hours=rng.randrange(0, 9))
         encounter = b.add(
@@ -261,7 +259,6 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
                 "serviceProvider": {"reference": chu},
             },
         )
-        counts["Encounter"] += 1
         for day in range(3):
             taken = visit - timedelta(days=day * 30)
             for code, display, unit, ucum, mean, spread in _VITALS:
@@ -296,7 +293,6 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
                         },
                     },
                 )
-                counts["Observation"] += 1
         start = (today + timedelta(days=rng.randrange(1, 30))).replace(hour=rng.randrange(8, 17))
         b.add(
             f"appt-{i}",
@@ -312,7 +308,6 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
                 ],
             },
         )
-        counts["Appointment"] += 1
     return {"resourceType": "Bundle", "type": "transaction", "entry": b.entries}
 
 

@@ -10,7 +10,7 @@ import base64
 import logging
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
@@ -233,8 +233,6 @@ def _criteria(req: FhirRequest) -> str:
             f"{req.method} on a resource type needs search criteria "
             "(a conditional update or delete)"
         )
-    from urllib.parse import urlencode
-
     return urlencode(req.query)
 
 

@@ -30,7 +30,7 @@ from hygie.fhir.indexing import Indexer
 from hygie.fhir.model import StoredResource, WriteResult
 from hygie.fhir.search import find_matches
 from hygie.fhir.searchparams import SearchParamRegistry, default_registry
-from hygie.fhir.validation import validate
+from hygie.fhir.validation import KNOWN_RESOURCE_TYPES, validate
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _CURRENT = (
@@ -123,8 +123,6 @@ class FhirStore:
             return tx.conditional_delete(resource_type, criteria)
 
     def known_type(self, resource_type: str) -> str:
-        from hygie.fhir.validation import KNOWN_RESOURCE_TYPES
-
         if resource_type not in KNOWN_RESOURCE_TYPES:
             raise FhirError(
                 404, Issue("not-supported", f"{resource_type!r} is not a FHIR R4 resource type")
