@@ -8,8 +8,13 @@ from alembic import context
 import hygie.location.radiomap.tables
 import hygie.location.tracking.tables
 import hygie.location.venue.tables
+import hygie.security.accounts.tables
 import hygie.security.audit.tables
-import hygie.security.crypto.tables  # noqa: F401
+import hygie.security.crypto.tables
+import hygie.security.oauth.tables
+import hygie.security.pep.tables
+import hygie.security.policy.tables
+import hygie.security.sessions.tables  # noqa: F401
 from hygie.db.schema import metadata
 
 engine = context.config.attributes["engine"]
