@@ -16,10 +16,11 @@ install: $(UV)
 browsers:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# Demo mode: generated keys under ./var/keys and the published demo accounts.
 demo: install
-	$(UV) run hygie migrate
-	$(UV) run hygie demo
-	$(UV) run hygie serve --host $(HOST) --port $(PORT)
+	HYGIE_MODE=demo $(UV) run hygie migrate
+	HYGIE_MODE=demo $(UV) run hygie demo
+	HYGIE_MODE=demo $(UV) run hygie serve --host $(HOST) --port $(PORT)
 
 test: install browsers
 	bash scripts/ensure_services.sh

@@ -54,6 +54,8 @@ cleanup() {
 trap cleanup EXIT
 
 export HYGIE_DATA_DIR="$data_dir"
+# Demo mode generates the keys; tokens outlive the whole run (the load is a backend service).
+export HYGIE_MODE=demo HYGIE_ACCESS_TOKEN_SECONDS=7200
 uv run hygie migrate
 uv run hygie serve --port "$port" >"$log" 2>&1 &
 server=$!
@@ -71,9 +73,11 @@ curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "Hygie never becam
 
 # `uv run` keeps a parent process: measure the Python server under it, not uv itself.
 server_pid="$(pgrep -P "$server" | head -n 1 || true)"
+token="$(uv run python bench/backend_token.py "http://127.0.0.1:$port")"
 status=0
 uv run python bench/fhir_load.py \
   --base-url "http://127.0.0.1:$port/fhir" \
+  --header "Authorization: Bearer $token" \
   --label "hygie-$backend" \
   --server-pid "${server_pid:-$server}" \
   "$@" || status=$?

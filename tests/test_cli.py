@@ -11,7 +11,7 @@ HYGIE = str(Path(sys.executable).parent / "hygie")
 
 
 def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HYGIE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "HYGIE_DATA_DIR": str(data_dir), "HYGIE_MODE": "demo"}
     env.pop("HYGIE_DATABASE_URL", None)
     return subprocess.run([HYGIE, *args], env=env, capture_output=True, text=True, timeout=120)
 

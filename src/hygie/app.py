@@ -17,12 +17,13 @@ from hygie.config import Settings
 from hygie.db.engine import Database, make_engine
 from hygie.db.migrate import current_revision, head_revision
 from hygie.fhir.router import FhirRouter
-from hygie.fhir.store import FhirStore
 from hygie.http.fhir_routes import fhir_route
 from hygie.location.radiomap.api import radiomap_router_for
 from hygie.location.tracking.api import tracking_router_for
 from hygie.location.tracking.mqtt import run_mqtt_ingest
 from hygie.location.web import location_web_router
+from hygie.security.edge import Edge
+from hygie.security.services import build_security
 
 log = logging.getLogger("hygie.access")
 
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             f"the database schema is at {have or 'nothing'}, this Hygie needs {want}: "
             "run `hygie migrate` first"
         )
-    store = FhirStore(db)
+    security = build_security(settings, db)
+    store = security.store
     router = FhirRouter(
         store,
         fhir_base=settings.fhir_base_url,
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 ingest.cancel()
                 with suppress(asyncio.CancelledError):
                     await ingest
+            await security.aclose()
             if database is None:
                 db.dispose()
 
@@ -74,8 +77,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.database = db
     app.state.store = store
+    app.state.security = security
+    for security_router in security.routers(db):  # before /fhir: it serves /fhir/AuditEvent
+        app.include_router(security_router)
     app.router.routes.append(
-        fhir_route(router, settings.max_body_bytes, inline_reads=db.dialect == "sqlite")
+        fhir_route(
+            router,
+            settings.max_body_bytes,
+            inline_reads=db.dialect == "sqlite",
+            enforcement=security.enforcement,
+            sink=security.audit_sink,
+        )
     )
     # Domain modules mount their routers below, one line each.
     app.include_router(tracking_router_for(app))
@@ -88,7 +100,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             conn.exec_driver_sql("SELECT 1")
         return JSONResponse({"status": "ok", "version": __version__})
 
-    app.add_middleware(AccessLog)
+    app.add_middleware(
+        Edge,
+        tokens=security.oauth.authenticator,
+        sessions=security.sessions,
+        zone_of=security.zones.zone_of,
+        pdp=security.pdp,
+        audit=security.audit_sink,
+        base_url=settings.base_url,
+    )
+    app.add_middleware(AccessLog)  # outermost: logs the edge's refusals too
     return app
 
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import click
 
 from hygie import __version__
-from hygie.cli_support import open_database, settings_or_exit
+from hygie.cli_support import STARTUP_ERRORS, open_database, security_or_exit, settings_or_exit
 from hygie.location.cli import location
+from hygie.security.accounts.cli import users
 from hygie.security.audit.cli import audit
 from hygie.security.crypto.cli import keys
+from hygie.security.oauth.cli import clients
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +43,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the web app and the FHIR API (http://HOST:PORT/fhir)."""
     import uvicorn
 
-    from hygie.app import SchemaNotCurrent, create_app
+    from hygie.app import create_app
 
     if not os.environ.get("HYGIE_BASE_URL"):
         # Links and Location headers name the address actually served (uvicorn's workers
@@ -51,10 +53,16 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = settings_or_exit()
     logging.getLogger().setLevel(settings.log_level)
     try:
-        create_app(settings)  # fail here, with a clear message, rather than in a worker
-    except SchemaNotCurrent as exc:
+        # Fail here, with a clear message, rather than in a worker.
+        create_app(settings).state.security.audit_sink.close()
+    except STARTUP_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Hygie {__version__} on http://{host}:{port} (FHIR base {settings.fhir_base_url})")
+    if settings.demo:
+        listing = settings.data_dir / "demo-accounts.txt"
+        click.echo("DEMO MODE: never with real patients' data.")
+        if listing.exists():
+            click.echo(listing.read_text(), nl=False)
     uvicorn.run(
         "hygie.app:create_app",
         factory=True,
@@ -89,20 +97,30 @@ def migrate() -> None:
 
 @main.command()
 def demo() -> None:
-    """Load the demo hospital (idempotent): organisation, staff, patients, records, map."""
+    """Load the demo hospital (idempotent): organisation, staff, patients, records, map,
+    and the demo accounts (HYGIE_MODE=demo only)."""
     from hygie.db.migrate import upgrade
     from hygie.demo import load_demo
-    from hygie.fhir.store import FhirStore
+    from hygie.demo_accounts import create_demo_accounts
     from hygie.location.venue import load_demo_venue
 
     settings = settings_or_exit()
+    if not settings.demo:
+        raise click.ClickException(
+            "the demo accounts' secrets are public: run `hygie demo` with HYGIE_MODE=demo"
+        )
     db = open_database(settings)
     try:
         upgrade(db.engine)
-        store = FhirStore(db)
-        click.echo(load_demo(store, settings.fhir_base_url))
-        venue = load_demo_venue(db, store)
-        click.echo(f"demo map: {venue.venue.name}, {len(venue.locations)} FHIR Locations")
+        security = security_or_exit(settings, db)
+        try:
+            click.echo(load_demo(security.store, settings.fhir_base_url))
+            venue = load_demo_venue(db, security.store)
+            click.echo(f"demo map: {venue.venue.name}, {len(venue.locations)} FHIR Locations")
+            listing = create_demo_accounts(security.accounts, security.store, settings.data_dir)
+            click.echo(listing.read_text(), nl=False)
+        finally:
+            security.audit_sink.close()
     finally:
         db.dispose()
 
@@ -114,19 +132,20 @@ def demo() -> None:
 def import_(files: tuple[Path, ...]) -> None:
     """Load FHIR JSON files: transaction or batch Bundles, or single resources."""
     from hygie.fhir.importer import import_file
-    from hygie.fhir.store import FhirStore
 
     settings = settings_or_exit()
     db = open_database(settings)
     failed = False
     try:
-        store = FhirStore(db)
+        security = security_or_exit(settings, db)
+        store = security.store
         for path in files:
             try:
                 click.echo(f"{path}: {import_file(store, path, settings.fhir_base_url)}")
             except ValueError as exc:
                 failed = True
                 click.echo(f"{path}: refused: {exc}", err=True)
+        security.audit_sink.close()
     finally:
         db.dispose()
     if failed:
@@ -136,3 +155,5 @@ def import_(files: tuple[Path, ...]) -> None:
 main.add_command(location)
 main.add_command(audit)
 main.add_command(keys)
+main.add_command(users)
+main.add_command(clients)

@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import click
 
+from hygie.app import SchemaNotCurrent
 from hygie.config import Settings, SettingsError
 from hygie.db.engine import Database, make_engine
+from hygie.security.audit.errors import AuditKeyError
+from hygie.security.crypto.errors import KekConfigError
+from hygie.security.keyfiles import KeyFileError
+from hygie.security.policy.errors import PolicyError
+from hygie.security.services import Security, UnsafeConfiguration, build_security
+
+# What stops Hygie from starting, each with a message that says what to do.
+STARTUP_ERRORS = (
+    SchemaNotCurrent,
+    AuditKeyError,
+    KekConfigError,
+    KeyFileError,
+    PolicyError,
+    UnsafeConfiguration,
+)
 
 
 def settings_or_exit() -> Settings:
@@ -17,3 +33,10 @@ def settings_or_exit() -> Settings:
 
 def open_database(settings: Settings) -> Database:
     return Database(make_engine(settings.sqlalchemy_url))
+
+
+def security_or_exit(settings: Settings, db: Database) -> Security:
+    try:
+        return build_security(settings, db)
+    except STARTUP_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None

@@ -42,6 +42,20 @@ class Settings:
     max_page_size: int = 1000
     log_level: str = "INFO"
     mqtt_url: str = field(default="", repr=False)  # may carry a password
+    # "production" refuses demo accounts and generated keys; "demo" creates what is missing.
+    mode: str = "production"
+    network_zones: str = "internal=127.0.0.0/8,::1/128"
+    session_idle_seconds: int = 15 * 60
+    session_max_seconds: int = 12 * 3600
+    access_token_seconds: int = 300
+    oidc_issuer: str = ""  # an external OpenID Connect provider for professionals
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_account_claim: str = "preferred_username"
+
+    @property
+    def demo(self) -> bool:
+        return self.mode == "demo"
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -69,6 +83,15 @@ class Settings:
         max_page = _int(env, "HYGIE_MAX_PAGE_SIZE", 1000)
         if default_page > max_page:
             raise SettingsError("HYGIE_DEFAULT_PAGE_SIZE must not exceed HYGIE_MAX_PAGE_SIZE")
+        mode = env.get("HYGIE_MODE", "production").lower()
+        if mode not in {"production", "demo"}:
+            raise SettingsError(f"HYGIE_MODE must be production or demo, got {mode!r}")
+        idle = _int(env, "HYGIE_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
+        longest = _int(env, "HYGIE_SESSION_MAX_SECONDS", 12 * 3600, minimum=60)
+        if idle > longest:
+            raise SettingsError(
+                "HYGIE_SESSION_IDLE_SECONDS must not exceed HYGIE_SESSION_MAX_SECONDS"
+            )
         return cls(
             data_dir=Path(env.get("HYGIE_DATA_DIR") or "var"),
             database_url=database_url,
@@ -78,4 +101,13 @@ class Settings:
             max_page_size=max_page,
             log_level=log_level,
             mqtt_url=env.get("HYGIE_MQTT_URL", ""),
+            mode=mode,
+            network_zones=env.get("HYGIE_NETWORK_ZONES") or Settings.network_zones,
+            session_idle_seconds=idle,
+            session_max_seconds=longest,
+            access_token_seconds=_int(env, "HYGIE_ACCESS_TOKEN_SECONDS", 300, minimum=30),
+            oidc_issuer=env.get("HYGIE_OIDC_ISSUER", ""),
+            oidc_client_id=env.get("HYGIE_OIDC_CLIENT_ID", ""),
+            oidc_client_secret=env.get("HYGIE_OIDC_CLIENT_SECRET", ""),
+            oidc_account_claim=env.get("HYGIE_OIDC_ACCOUNT_CLAIM") or "preferred_username",
         )

@@ -11,9 +11,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hygie.fhir.access import SystemAccess
 from hygie.fhir.bundles import BundleProcessor
 from hygie.fhir.reads import ReadService
 from hygie.fhir.store import FhirStore
+from hygie.security.accounts.identity import rpps_is_valid
 
 DEMO_SYSTEM = "urn:hygie:demo"
 RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
@@ -109,6 +111,12 @@ def nir_key(number13: str) -> str:
     return f"{97 - value % 97:02d}"
 
 
+def demo_rpps(n: int) -> str:
+    """The n-th demo RPPS number: 11 digits whose last is the Luhn key, as real ones."""
+    base = f"1010023{450 + n * 7:03d}"
+    return next(base + d for d in "0123456789" if rpps_is_valid(base + d))
+
+
 class _Builder:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
@@ -184,7 +192,7 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
                 "resourceType": "Practitioner",
                 "active": True,
                 "gender": gender,
-                "identifier": [{"system": RPPS_SYSTEM, "value": f"10{100234500 + i * 7}"}],
+                "identifier": [{"system": RPPS_SYSTEM, "value": demo_rpps(i)}],
                 "name": [
                     {
                         "family": family,
@@ -313,7 +321,9 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
 
 def load_demo(store: FhirStore, fhir_base: str = "http://127.0.0.1:8000/fhir") -> str:
     reads = ReadService(store, fhir_base=fhir_base, default_count=20, max_count=1000)
-    response = BundleProcessor(store, reads, fhir_base=fhir_base).process(demo_bundle())
+    response = BundleProcessor(store, reads, fhir_base=fhir_base).process(
+        demo_bundle(), guard=SystemAccess(reason="demo data load")
+    )
     statuses = Counter(e["response"]["status"] for e in response["entry"])
     created = statuses.get("201 Created", 0)
     kept = statuses.get("200 OK", 0)

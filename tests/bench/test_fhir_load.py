@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bench.backend_token import backend_token
 from bench.fhirload.resources import VITAL_CODES, Workload
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
@@ -31,10 +32,10 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, str]]:
     """A migrated Hygie on SQLite, listening on a free port: (FHIR base URL, pid)."""
     data_dir = tmp_path_factory.mktemp("hygie")
-    env = {**os.environ, "HYGIE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "HYGIE_DATA_DIR": str(data_dir), "HYGIE_MODE": "demo"}
     env.pop("HYGIE_DATABASE_URL", None)
     subprocess.run([HYGIE, "migrate"], env=env, check=True, capture_output=True, timeout=60)
     port = free_port()
@@ -53,7 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
                 pass
             assert time.monotonic() < deadline, "Hygie did not become healthy in 30 s"
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/fhir", process.pid
+        token = backend_token(f"http://127.0.0.1:{port}", env)
+        yield f"http://127.0.0.1:{port}/fhir", process.pid, token
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -67,13 +69,14 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_phase_runs_without_errors_and_a_rerun_finds_the_load(
-    server: tuple[str, int], tmp_path: Path
+    server: tuple[str, int, str], tmp_path: Path
 ) -> None:
-    base_url, pid = server
+    base_url, pid, token = server
     out = tmp_path / "first.json"
     tiny = ["--creates", "20", "--bundles", "2", "--observations", "300"]
     tiny += ["--load-patients", "10", "--duration", "1", "--concurrency", "4"]
     target = ["--base-url", base_url, "--label", "test", "--server-pid", str(pid)]
+    target += ["--header", f"Authorization: Bearer {token}"]
     result = run_tool(*target, "--out", str(out), *tiny)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(out.read_text())
@@ -93,7 +96,10 @@ def test_every_phase_runs_without_errors_and_a_rerun_finds_the_load(
     again = tmp_path / "again.json"
     skip = ["--skip", "create", "--skip", "transaction", "--skip", "read"]
     skip += ["--skip", "search-family", "--skip", "search-observation"]
-    rerun = run_tool("--base-url", base_url, "--label", "t", "--out", str(again), *tiny, *skip)
+    auth = ["--header", f"Authorization: Bearer {token}"]
+    rerun = run_tool(
+        "--base-url", base_url, "--label", "t", "--out", str(again), *auth, *tiny, *skip
+    )
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     load = json.loads(again.read_text())["phases"]["load"]
     assert load["already_present"] == 300 and load["count"] == 0 and load["errors"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -9,18 +10,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
 from hygie.app import create_app
-from hygie.config import Settings
 from hygie.db.engine import Database, make_engine
 from hygie.db.migrate import upgrade
 from hygie.fhir.store import FhirStore
 from hygie.location.venue import load_demo_venue
+from hygie.security.context import PrincipalKind
+from tests.apptest import demo_settings
 
 CHROMIUM = "/usr/bin/chromium"
+PATIENT = "helene.martin"
+PASSWORD = "Plan-Hygie-2026!"
+TOTP_SECRETS: dict[str, str] = {}  # server base URL -> its patient's TOTP secret
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -40,13 +46,19 @@ def free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A migrated Hygie with the demo venue, served on a free port; stopped afterwards."""
-    settings = Settings(data_dir=tmp_path / "data")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = demo_settings(tmp_path / "data", base_url=base)
     database = Database(make_engine(settings.sqlalchemy_url))
     upgrade(database.engine)
     load_demo_venue(database, FhirStore(database))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(Settings(data_dir=settings.data_dir, base_url=base), database=database)
+    app = create_app(settings, database=database)
+    accounts = app.state.security.accounts
+    patient = accounts.create(PrincipalKind.PATIENT, PATIENT, PASSWORD, display="Hélène Martin")
+    secret = accounts.begin_totp(patient.id).secret
+    # Enrolled with the previous 30 s step's code, so the current one is still unused.
+    accounts.confirm_totp(patient.id, pyotp.TOTP(secret).at(time.time() - 30))
+    TOTP_SECRETS[base] = secret
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
     )
@@ -79,10 +91,24 @@ def page() -> Iterator[Page]:
             browser.close()
 
 
+def sign_in(page: Page, server: str, target: str) -> None:
+    """The patient opens ``target``, is sent to sign in, and comes back after two factors."""
+    page.goto(f"{server}{target}")
+    page.wait_for_url(re.compile(r"/connexion\?next="))
+    page.get_by_label("Identifiant").fill(PATIENT)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r"/connexion/second-facteur"))
+    code = pyotp.TOTP(TOTP_SECRETS[server]).now()
+    page.get_by_label("Code à 6 chiffres de votre application d'authentification").fill(code)
+    page.get_by_role("button", name="Valider le code").click()
+    page.wait_for_url(f"{server}{target}")
+
+
 def test_a_patient_gets_a_drawn_route_to_cardiology(
     server: str, page: Page, tmp_path: Path
 ) -> None:
-    page.goto(f"{server}/plan")
+    sign_in(page, server, "/plan")
     assert page.title().startswith("Plan et itinéraires — CHU Hygie")
     page.get_by_label("Point de départ").select_option(label="Accueil principal")
     page.get_by_label("Destination").select_option(label="Consultations de cardiologie")
@@ -115,6 +141,7 @@ def test_a_patient_gets_a_drawn_route_to_cardiology(
 
 
 def test_an_unknown_destination_shows_a_french_message(server: str, page: Page) -> None:
+    sign_in(page, server, "/plan")
     response = page.goto(f"{server}/plan?depart=Accueil+principal&destination=Maternit%C3%A9")
     assert response is not None and response.status == 404
     assert page.get_by_role("alert").inner_text().endswith("Lieu inconnu : « Maternité ».")

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from bench.backend_token import backend_token
 from sqlalchemy import create_engine, text
 
 from tests.conftest import backends
@@ -76,16 +77,20 @@ def test_sigkill_mid_load_keeps_acknowledged_bundles_whole(
         "HYGIE_DATA_DIR": str(tmp_path / "data"),
         "HYGIE_DATABASE_URL": database_url,
         "HYGIE_LOG_LEVEL": "WARNING",
+        "HYGIE_MODE": "demo",
     }
     subprocess.run([HYGIE, "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     server = start_server(env, port, tmp_path / "server.log")
+    auth = {"authorization": f"Bearer {backend_token(f'http://127.0.0.1:{port}', env)}"}
     acknowledged: list[str] = []
     sent: list[str] = []
     stop = threading.Event()
 
     def load(worker: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/fhir", timeout=10) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}/fhir", timeout=10, headers=auth
+        ) as client:
             n = 0
             while not stop.is_set():
                 tag = f"w{worker}-b{n}"
@@ -131,7 +136,8 @@ def test_sigkill_mid_load_keeps_acknowledged_bundles_whole(
         env, port, tmp_path / "server.log"
     )  # and the database opens cleanly again
     try:
-        count = httpx.get(f"http://127.0.0.1:{port}/fhir/Patient?_summary=count").json()["total"]
+        counted = httpx.get(f"http://127.0.0.1:{port}/fhir/Patient?_summary=count", headers=auth)
+        count = counted.json()["total"]
         assert count == sum(per_bundle.values())
     finally:
         restarted.terminate()

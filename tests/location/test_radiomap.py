@@ -19,10 +19,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from hygie.app import create_app
-from hygie.config import Settings
 from hygie.db.engine import Database
 from hygie.location.positioning import RadioMap, RadioMapError, read_radio_map
 from hygie.location.radiomap import import_radio_map, load_radio_map, radio_map_info
+from tests.apptest import BASE, authorize, demo_settings
 from tests.conftest import backends
 
 HYGIE = str(Path(sys.executable).parent / "hygie")
@@ -62,10 +62,10 @@ def scans_of(radio_map: RadioMap) -> list[dict[str, float]]:
 
 
 @pytest.fixture
-def client(database: Database) -> Iterator[TestClient]:
-    app = create_app(Settings(base_url="http://testserver"), database=database)
-    with TestClient(app) as running:
-        yield running
+def client(database: Database, tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(demo_settings(tmp_path / "data"), database=database)
+    with TestClient(app, base_url=BASE) as running:
+        yield authorize(running)
 
 
 def ready(client: TestClient) -> None:
@@ -204,7 +204,7 @@ def test_bad_inputs_get_precise_errors(
 
 
 def hygie(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HYGIE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "HYGIE_DATA_DIR": str(data_dir), "HYGIE_MODE": "demo"}
     env.pop("HYGIE_DATABASE_URL", None)
     return subprocess.run([HYGIE, *args], env=env, capture_output=True, text=True, timeout=120)
 

@@ -4,16 +4,18 @@ integrator see, and the precise refusals that leave nothing stored."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from hygie.app import create_app
-from hygie.config import Settings
 from hygie.db.engine import Database
+from tests.apptest import backend_headers, demo_settings
 from tests.conftest import backends
 
 Client = httpx.AsyncClient
@@ -25,14 +27,22 @@ def iso(seconds_ago: float) -> str:
 
 
 def run(database: Database, scenario: Callable[[Client], Awaitable[None]]) -> None:
-    app = create_app(Settings(base_url="http://testserver"), database=database)
+    """``scenario`` against the app, authenticated as a backend service (system/*.cruds)."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        app = create_app(demo_settings(Path(data_dir)), database=database)
+        headers = backend_headers(app)
 
-    async def main() -> None:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            await scenario(client)
+        async def main() -> None:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", headers=headers
+            ) as client:
+                await scenario(client)
 
-    asyncio.run(main())
+        try:
+            asyncio.run(main())
+        finally:
+            app.state.security.audit_sink.close()
 
 
 def position(x: float, y: float, t: str) -> dict[str, Any]:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 
 import aiomqtt
 import orjson
 from starlette.testclient import TestClient
 
 from hygie.app import create_app
-from hygie.config import Settings
 from hygie.db.engine import Database
+from tests.apptest import BASE, authorize, demo_settings
 
 
-def test_the_app_listens_to_the_broker_while_it_runs(database: Database) -> None:
-    settings = Settings(mqtt_url="mqtt://127.0.0.1:1883")
+def test_the_app_listens_to_the_broker_while_it_runs(database: Database, tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path / "data", mqtt_url="mqtt://127.0.0.1:1883")
     tag = f"BED-{uuid.uuid4().hex[:8]}"
-    with TestClient(create_app(settings, database=database)) as client:
+    with TestClient(create_app(settings, database=database), base_url=BASE) as client:
+        authorize(client)
         created = client.post(
             "/api/location/assets", json={"tag": tag, "kind": "bed", "name": "Lit"}
         )

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from hygie.app import create_app
-from hygie.config import Settings
 from hygie.db.engine import Database
+from hygie.demo import demo_rpps
 from hygie.fhir.store import FhirStore
 from hygie.location.venue import load_demo_venue
 from hygie.location.venue.demo import demo_archive
 from hygie.location.venue.storage import save_venue
 from hygie.location.wayfinding.graph import build_graph
 from hygie.location.web import AssetMarker, location_web_router
-
-BASE = "http://testserver"
+from hygie.security.context import PrincipalKind
+from tests.apptest import BASE, demo_settings, sign_in
 
 
 @pytest.fixture
-def client(database: Database) -> Iterator[TestClient]:
-    settings = Settings(base_url=BASE)
+def client(database: Database, tmp_path: Path) -> Iterator[TestClient]:
+    settings = demo_settings(tmp_path / "data")
     with TestClient(create_app(settings, database=database), base_url=BASE) as test_client:
+        sign_in(test_client)
         yield test_client
 
 
@@ -105,6 +107,16 @@ def test_an_unknown_destination_page_is_a_french_404(
 def test_the_staff_page_lists_units_of_a_level(
     client: TestClient, locations: dict[str, str]
 ) -> None:
+    assert client.get("/plan/personnel").status_code == 403  # a patient is not staff
+    sign_in(
+        client,
+        PrincipalKind.PRACTITIONER,
+        username="infirmiere.test",
+        fhir_ref="Practitioner/test",
+        organization_ref="Organization/chu",
+        rpps=demo_rpps(1),
+        roles=frozenset({"nurse"}),
+    )
     page = client.get("/plan/personnel")
     assert page.status_code == 200
     text = html.unescape(page.text)

@@ -64,7 +64,7 @@ def test_signed_tree_heads_verify_and_are_signed_once_per_size(
 ) -> None:
     log.append(entry(0))
     first = log.signed_tree_head()
-    verifier = load_signer({}, data_dir=tmp_path, allow_generate=False).verifier
+    verifier = load_signer({}, data_dir=tmp_path, allow_generate=True).verifier
     assert verifier.is_valid(first.signature, first.timestamp_ms, 1, first.root_hash)
     assert not verifier.is_valid(first.signature, first.timestamp_ms, 2, first.root_hash)
     assert log.signed_tree_head() == first  # unchanged tree: the same head, not a new one

@@ -32,7 +32,7 @@ def filled(database: Database, tmp_path: Path) -> Iterator[Database]:
 
 
 def check(db: Database, tmp_path: Path) -> tuple[int | None, str | None]:
-    verifier = load_signer({}, data_dir=tmp_path, allow_generate=False).verifier
+    verifier = load_signer({}, data_dir=tmp_path, allow_generate=True).verifier
     report = verify_log(db, verifier)
     # Reading by small odd chunks (subtrees straddle chunk edges) must find the same thing.
     for chunk in (1, 3, 7):
@@ -49,7 +49,7 @@ def run(db: Database, sql: str, **params: object) -> None:
 @backends
 def test_an_untouched_log_verifies(filled: Database, tmp_path: Path) -> None:
     assert check(filled, tmp_path) == (None, None)
-    report = verify_log(filled, load_signer({}, data_dir=tmp_path, allow_generate=False).verifier)
+    report = verify_log(filled, load_signer({}, data_dir=tmp_path, allow_generate=True).verifier)
     assert (report.ok, report.tree_size, report.signed_heads) == (True, SIZE, 2)
 
 
@@ -144,7 +144,7 @@ def test_a_rebuilt_tree_is_caught_by_the_signed_head_it_contradicts(
         conn.execute(text("DELETE FROM security_audit_node"))
         conn.execute(text("UPDATE security_audit_head SET size = 0, frontier = :e"), {"e": b""})
         conn.execute(text("DELETE FROM security_audit_entry"))
-    key = load_signer({}, data_dir=tmp_path, allow_generate=False)
+    key = load_signer({}, data_dir=tmp_path, allow_generate=True)
     AuditLog(filled, key).append_many(
         [entry(n, patient="Patient/p2" if n == 30 else "Patient/p1") for n in range(SIZE)]
     )
@@ -153,8 +153,14 @@ def test_a_rebuilt_tree_is_caught_by_the_signed_head_it_contradicts(
     assert bad == 25
 
 
-def invoke(tmp_path: Path, url: str) -> Result:
-    env = {"HYGIE_DATA_DIR": str(tmp_path), "HYGIE_DATABASE_URL": url, "HYGIE_AUDIT_KEY_FILE": ""}
+def invoke(tmp_path: Path, url: str, mode: str = "demo") -> Result:
+    """`hygie audit verify`; in demo mode with the key the demo generated under the data dir."""
+    env = {
+        "HYGIE_DATA_DIR": str(tmp_path),
+        "HYGIE_DATABASE_URL": url,
+        "HYGIE_AUDIT_KEY_FILE": "",
+        "HYGIE_MODE": mode,
+    }
     return CliRunner().invoke(audit, ["verify"], env=env)
 
 
@@ -172,8 +178,9 @@ def test_the_cli_exits_1_with_one_line_naming_the_entry(
     assert "first bad index 2" in bad.output and "removed" in bad.output
 
 
-def test_the_cli_refuses_to_verify_without_the_key(tmp_path: Path) -> None:
-    result = invoke(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}")
+def test_the_cli_refuses_to_verify_without_the_key_in_production(tmp_path: Path) -> None:
+    load_signer({}, data_dir=tmp_path, allow_generate=True)  # a demo's key is never used
+    result = invoke(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}", mode="production")
     assert result.exit_code == 1
     assert "HYGIE_AUDIT_KEY_FILE" in result.output
 
@@ -210,7 +217,12 @@ def test_the_cli_prints_the_signed_tree_head(tmp_path: Path) -> None:
         root = base64.b64encode(log.tree_head().root_hash).decode()
     finally:
         db.dispose()
-    env = {"HYGIE_DATA_DIR": str(tmp_path), "HYGIE_DATABASE_URL": url, "HYGIE_AUDIT_KEY_FILE": ""}
+    env = {
+        "HYGIE_DATA_DIR": str(tmp_path),
+        "HYGIE_DATABASE_URL": url,
+        "HYGIE_AUDIT_KEY_FILE": "",
+        "HYGIE_MODE": "demo",
+    }
     result = CliRunner().invoke(audit, ["sth"], env=env)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("tree_size=3 timestamp=")

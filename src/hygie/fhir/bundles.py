@@ -4,6 +4,9 @@ A transaction runs in one database transaction: entries are processed in the ord
 spec prescribes (DELETE, POST, PUT, GET), ``urn:uuid:`` and other fullUrl references are
 rewritten to the ids the server assigns, and any failure rolls the whole Bundle back. A
 batch runs each entry on its own and reports each outcome.
+
+Every entry passes the request's guard: its type-level check while the Bundle is parsed,
+before any I/O, then the instance-level checks of the store and of reads.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from hygie.fhir.errors import FhirError, Issue, bad_request, operation_outcome
+from hygie.fhir.access import READ, AccessGuard, action_of
+from hygie.fhir.errors import FhirError, Issue, bad_request, not_found, operation_outcome
 from hygie.fhir.model import StoredResource, WriteResult
-from hygie.fhir.search import find_matches
 from hygie.fhir.store import (
     FhirStore,
     ItemError,
@@ -61,7 +64,9 @@ class BundleProcessor:
         self.reads = reads
         self.fhir_base = fhir_base
 
-    def process(self, bundle: object, *, return_resources: bool = False) -> dict[str, Any]:
+    def process(
+        self, bundle: object, *, guard: AccessGuard, return_resources: bool = False
+    ) -> dict[str, Any]:
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise bad_request("POST to the FHIR base takes a Bundle", "Bundle")
         kind = bundle.get("type")
@@ -71,9 +76,12 @@ class BundleProcessor:
             )
         entries = self._parse_entries(bundle)
         if kind == "transaction":
-            responses = self._transaction(entries, return_resources)
+            for entry in entries:
+                with _blame(entry):
+                    guard.check_type(_action(entry), entry.resource_type)
+            responses = self._transaction(entries, guard, return_resources)
         else:
-            responses = self._batch(entries, return_resources)
+            responses = self._batch(entries, guard, return_resources)
         return {"resourceType": "Bundle", "type": f"{kind}-response", "entry": responses}
 
     # -- parsing --------------------------------------------------------------------------
@@ -141,10 +149,13 @@ class BundleProcessor:
         return entry
 
     # -- transaction --------------------------------------------------------------------
-    def _transaction(self, entries: list[Entry], return_resources: bool) -> list[dict[str, Any]]:
+    def _transaction(
+        self, entries: list[Entry], guard: AccessGuard, return_resources: bool
+    ) -> list[dict[str, Any]]:
         responses: dict[int, dict[str, Any]] = {}
-        with self.store.transaction() as tx:
-            self._resolve_targets(tx.conn, entries)
+        self.store.prepare([e.resource for e in entries if e.resource is not None])
+        with self.store.transaction(guard) as tx:
+            self._resolve_targets(tx, entries)
             _check_no_duplicates(entries)
             mapping = {e.full_url: e.target for e in entries if e.full_url and e.target}
             for entry in entries:
@@ -176,17 +187,17 @@ class BundleProcessor:
             with _blame(entries[error.position]):
                 raise FhirError(error.status, error.issues) from None
         return {
-            e.index: _write_response(result, 201, return_resources)
+            e.index: self._write_response(result, 201, return_resources)
             for e, result in zip(entries, results, strict=True)
         }
 
-    def _resolve_targets(self, conn: Connection, entries: list[Entry]) -> None:
+    def _resolve_targets(self, tx: StoreTransaction, entries: list[Entry]) -> None:
         """Decide, before any write, which resource each POST and PUT entry will write."""
         for entry in entries:
             rtype = entry.resource_type
             if entry.method == "POST":
                 if entry.if_none_exist:
-                    matches = find_matches(conn, rtype, entry.if_none_exist, self.store.registry)
+                    matches = tx.find_visible(rtype, entry.if_none_exist)
                     if len(matches) > 1:
                         raise FhirError(
                             412,
@@ -205,7 +216,7 @@ class BundleProcessor:
             elif entry.method == "PUT":
                 if "?" in entry.url:
                     criteria = entry.url.split("?", 1)[1]
-                    matches = find_matches(conn, rtype, criteria, self.store.registry)
+                    matches = tx.find_visible(rtype, criteria)
                     if len(matches) > 1:
                         raise FhirError(
                             412,
@@ -239,11 +250,11 @@ class BundleProcessor:
         rtype = entry.resource_type
         if entry.method == "POST":
             if entry.existing is not None:
-                return _write_response(
+                return self._write_response(
                     WriteResult(entry.existing, unchanged=True), 200, return_resources
                 )
             result = tx.create(entry.resource, resource_id=entry.assigned_id, expected_type=rtype)
-            return _write_response(result, 201, return_resources)
+            return self._write_response(result, 201, return_resources)
         if entry.method == "PUT":
             assert entry.assigned_id is not None
             result = tx.update(
@@ -252,21 +263,26 @@ class BundleProcessor:
                 {**(entry.resource or {}), "id": entry.assigned_id},
                 if_match=entry.if_match,
             )
-            return _write_response(result, 201 if result.created else 200, return_resources)
+            return self._write_response(result, 201 if result.created else 200, return_resources)
         if entry.method == "DELETE":
             if "?" in entry.url:
                 tx.conditional_delete(rtype, entry.url.split("?", 1)[1])
             else:
                 tx.delete(rtype, check_id(entry.url.split("/")[1]))
             return {"response": {"status": _STATUS_TEXT[204]}}
-        return self._get(tx.conn, entry)
+        assert tx.guard is not None
+        return self._get(tx.conn, entry, tx.guard)
 
-    def _get(self, conn: Connection, entry: Entry) -> dict[str, Any]:
+    def _get(self, conn: Connection, entry: Entry, guard: AccessGuard) -> dict[str, Any]:
         path, _, query = entry.url.partition("?")
         parts = path.split("/")
         if len(parts) == 1:
             bundle = self.reads.search(
-                parts[0], parse_qsl(query, keep_blank_values=True), strict=False, conn=conn
+                parts[0],
+                parse_qsl(query, keep_blank_values=True),
+                strict=False,
+                conn=conn,
+                guard=guard,
             )
             return {"resource": bundle, "response": {"status": _STATUS_TEXT[200]}}
         if len(parts) == 2:
@@ -277,8 +293,10 @@ class BundleProcessor:
             raise bad_request(
                 f"Bundle.entry[{entry.index}]: GET {entry.url!r} is not supported in a Bundle"
             )
+        if not guard.release(conn, READ, [stored]):
+            raise not_found(stored.resource_type, stored.id)
         return {
-            "resource": stored.resource(),
+            "resource": self.store.reveal(stored).resource(),
             "response": {
                 "status": _STATUS_TEXT[200],
                 "etag": stored.etag,
@@ -287,7 +305,9 @@ class BundleProcessor:
         }
 
     # -- batch ----------------------------------------------------------------------------
-    def _batch(self, entries: list[Entry], return_resources: bool) -> list[dict[str, Any]]:
+    def _batch(
+        self, entries: list[Entry], guard: AccessGuard, return_resources: bool
+    ) -> list[dict[str, Any]]:
         # Entries of a batch should not depend on each other, but fullUrl references between
         # POSTed entries are rewritten as in a transaction: exporters often send batches so.
         mapping: dict[str, str] = {}
@@ -300,7 +320,10 @@ class BundleProcessor:
             if entry.resource is not None:
                 entry.resource = _rewrite(entry.resource, mapping)
             try:
-                with self.store.transaction() as tx:
+                guard.check_type(_action(entry), entry.resource_type)
+                if entry.resource is not None:
+                    self.store.prepare([entry.resource])
+                with self.store.transaction(guard) as tx:
                     if entry.method == "POST" and entry.if_none_exist:
                         result = tx.create(
                             entry.resource,
@@ -308,7 +331,7 @@ class BundleProcessor:
                             expected_type=entry.resource_type,
                         )
                         responses.append(
-                            _write_response(
+                            self._write_response(
                                 result, 200 if result.unchanged else 201, return_resources
                             )
                         )
@@ -317,13 +340,13 @@ class BundleProcessor:
                         rtype, criteria = entry.url.split("?", 1)
                         result = tx.conditional_update(rtype, criteria, entry.resource)
                         responses.append(
-                            _write_response(
+                            self._write_response(
                                 result, 201 if result.created else 200, return_resources
                             )
                         )
                         continue
                     if entry.method == "PUT":
-                        self._resolve_targets(tx.conn, [entry])
+                        self._resolve_targets(tx, [entry])
                     responses.append(self._run(tx, entry, return_resources))
             except FhirError as error:
                 responses.append(
@@ -335,6 +358,26 @@ class BundleProcessor:
                     }
                 )
         return responses
+
+    def _write_response(
+        self, result: WriteResult, status: int, with_resource: bool
+    ) -> dict[str, Any]:
+        stored = result.stored
+        response: dict[str, Any] = {
+            "response": {
+                "status": _STATUS_TEXT[status],
+                "location": f"{stored.reference}/_history/{stored.version}",
+                "etag": stored.etag,
+                "lastModified": stored.last_modified,
+            }
+        }
+        if with_resource:
+            response["resource"] = self.store.reveal(stored).resource()
+        return response
+
+
+def _action(entry: Entry) -> str:
+    return action_of(entry.method, search="?" in entry.url or "/" not in entry.url)
 
 
 @contextmanager
@@ -349,21 +392,6 @@ def _blame(entry: Entry) -> Iterator[None]:
             for i in error.issues
         ]
         raise
-
-
-def _write_response(result: WriteResult, status: int, with_resource: bool) -> dict[str, Any]:
-    stored = result.stored
-    response: dict[str, Any] = {
-        "response": {
-            "status": _STATUS_TEXT[status],
-            "location": f"{stored.reference}/_history/{stored.version}",
-            "etag": stored.etag,
-            "lastModified": stored.last_modified,
-        }
-    }
-    if with_resource:
-        response["resource"] = stored.resource()
-    return response
 
 
 def _check_no_duplicates(entries: list[Entry]) -> None:

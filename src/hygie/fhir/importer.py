@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 
+from hygie.fhir.access import SystemAccess
 from hygie.fhir.http_types import FhirRequest
 from hygie.fhir.router import FhirRouter
 from hygie.fhir.store import FhirStore
@@ -32,7 +33,7 @@ def import_file(store: FhirStore, path: Path, fhir_base: str) -> str:
         )
     else:
         request = FhirRequest("POST", str(rtype), headers=_JSON, body=path.read_bytes())
-    response = router.handle(request)
+    response = router.handle(request, SystemAccess(reason="FHIR import"))
     payload = orjson.loads(response.body) if response.body else {}
     if response.status >= 400:
         issues = payload.get("issue", [])

@@ -1,16 +1,28 @@
-"""Searches and history: the read interactions that answer with a Bundle."""
+"""Searches and history: the read interactions that answer with a Bundle.
+
+Both pass the request's guard: a type-level check first, its narrowing in the SQL, then
+the instance-level check on every match, include and history entry that leaves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
+from hygie.fhir.access import HISTORY, SEARCH, AccessGuard
 from hygie.fhir.dates import date_range
 from hygie.fhir.errors import bad_request
-from hygie.fhir.search import execute_search, parse_search, searchset_bundle
+from hygie.fhir.search import (
+    SearchPage,
+    SearchQuery,
+    execute_search,
+    parse_search,
+    searchset_bundle,
+)
 from hygie.fhir.store import FhirStore, history
 
 
@@ -29,7 +41,10 @@ class ReadService:
         params: Sequence[tuple[str, str]],
         strict: bool,
         conn: Connection | None = None,
+        *,
+        guard: AccessGuard,
     ) -> dict[str, Any]:
+        guard.check_type(SEARCH, resource_type)
         query = parse_search(
             resource_type,
             params,
@@ -39,11 +54,20 @@ class ReadService:
             max_count=self.max_count,
         )
         if conn is not None:
-            page = execute_search(conn, query, self.store.registry)
+            page = self._search(conn, query, guard)
         else:
             with self.store.database.read() as own:
-                page = execute_search(own, query, self.store.registry)
+                page = self._search(own, query, guard)
         return searchset_bundle(page, query, fhir_base=self.fhir_base)
+
+    def _search(self, conn: Connection, query: SearchQuery, guard: AccessGuard) -> SearchPage:
+        page = execute_search(conn, query, self.store.registry, narrowing=guard.narrowing())
+        reveal = self.store.reveal
+        return replace(
+            page,
+            matches=[reveal(m) for m in guard.release(conn, SEARCH, page.matches)],
+            includes=[reveal(i) for i in guard.release(conn, SEARCH, page.includes)],
+        )
 
     def history(
         self,
@@ -51,7 +75,9 @@ class ReadService:
         *,
         resource_type: str | None = None,
         resource_id: str | None = None,
+        guard: AccessGuard,
     ) -> dict[str, Any]:
+        guard.check_type(HISTORY, resource_type or "Resource")
         count, since, before = self.default_count, None, None
         for name, value in params:
             if name == "_count":
@@ -70,7 +96,13 @@ class ReadService:
                 since=since,
                 before_hseq=before,
                 count=count + 1,
+                narrowing=guard.narrowing(),
             )
+            # Paging follows the rows read; entries the caller may not see are left out.
+            visible = {
+                (v.reference, v.version)
+                for v in guard.release(conn, HISTORY, [v for _h, _m, v in rows[:count]])
+            }
         path = "/".join(p for p in (resource_type, resource_id) if p)
         base = f"{self.fhir_base}/{path}/_history".replace("//_history", "/_history")
         kept = [(k, v) for k, v in params if k != "_before"]
@@ -82,6 +114,8 @@ class ReadService:
             )
         entries = []
         for _hseq, method, stored in rows:
+            if (stored.reference, stored.version) not in visible:
+                continue
             entry: dict[str, Any] = {
                 "fullUrl": f"{self.fhir_base}/{stored.reference}",
                 "request": {
@@ -97,7 +131,7 @@ class ReadService:
                 },
             }
             if not stored.deleted:
-                entry["resource"] = stored.resource()
+                entry["resource"] = self.store.reveal(stored).resource()
             entries.append(entry)
         return {"resourceType": "Bundle", "type": "history", "link": links, "entry": entries}
 

@@ -1,7 +1,12 @@
 """The FHIR REST interactions (http.html) over the store, without any web framework.
 
-``FhirRouter.handle(FhirRequest) -> FhirResponse`` is all the ASGI layer calls. Errors are
-``FhirError`` values turned into an OperationOutcome here, in one place.
+``FhirRouter.handle(FhirRequest, AccessGuard) -> FhirResponse`` is all the ASGI layer
+calls. Errors are ``FhirError`` values turned into an OperationOutcome here, in one place.
+
+Every interaction passes the request's guard (hygie.fhir.access). A request without one is
+refused (403): there is no unguarded way in. Refusals at type level answer 403; a resource
+the caller may not read answers 404, exactly as one that does not exist, so that its
+existence does not leak.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
+from hygie.fhir.access import READ, AccessGuard, action_of
 from hygie.fhir.bundles import BundleProcessor
 from hygie.fhir.capability import capability_statement
 from hygie.fhir.dates import from_micros
-from hygie.fhir.errors import FhirError, Issue, bad_request, operation_outcome
+from hygie.fhir.errors import FhirError, Issue, bad_request, not_found, operation_outcome
 from hygie.fhir.http_types import FhirRequest, FhirResponse
 from hygie.fhir.model import StoredResource, WriteResult
 from hygie.fhir.reads import ReadService
-from hygie.fhir.store import FhirStore, check_id
+from hygie.fhir.store import FhirStore, check_id, read_current, read_version
 
 log = logging.getLogger(__name__)
 
@@ -39,85 +45,127 @@ class FhirRouter:
         )
         self.bundles = BundleProcessor(store, self.reads, fhir_base=self.fhir_base)
 
-    def handle(self, request: FhirRequest) -> FhirResponse:
+    def handle(self, request: FhirRequest, guard: AccessGuard | None = None) -> FhirResponse:
+        if guard is None:
+            error = FhirError(403, Issue("forbidden", "no access: the request is not authorized"))
+            return FhirResponse.json(403, error.outcome())
         try:
-            return self._dispatch(request)
+            return self._dispatch(request, guard)
         except FhirError as error:
             return FhirResponse.json(error.status, error.outcome())
+        finally:
+            guard.finish()  # the audit entries are stored before the response leaves
 
     # -- dispatch ---------------------------------------------------------------------
-    def _dispatch(self, req: FhirRequest) -> FhirResponse:
+    def _dispatch(self, req: FhirRequest, guard: AccessGuard) -> FhirResponse:
         _check_accept(req)
         parts = [p for p in req.path.split("/") if p]
         method = req.method
         if not parts:
             if method == "POST":
-                return self._bundle(req)
+                return self._bundle(req, guard)
             raise _not_allowed(method, "the FHIR base")
         if parts == ["metadata"] and method == "GET":
             return FhirResponse.json(200, capability_statement(self.store, self.fhir_base))
         if parts == ["_history"] and method == "GET":
-            return self._json(self.reads.history(req.query))
+            return self._json(self.reads.history(req.query, guard=guard))
         resource_type = self.store.known_type(parts[0])
         rest = parts[1:]
         if not rest:
-            return self._type_level(req, resource_type)
+            return self._type_level(req, resource_type, guard)
         if rest == ["_search"] and method == "POST":
-            return self._json(self.reads.search(resource_type, _search_params(req), _strict(req)))
+            return self._json(
+                self.reads.search(resource_type, _search_params(req), _strict(req), guard=guard)
+            )
         if rest == ["_history"] and method == "GET":
-            return self._json(self.reads.history(req.query, resource_type=resource_type))
+            return self._json(
+                self.reads.history(req.query, resource_type=resource_type, guard=guard)
+            )
         resource_id = check_id(rest[0])
         if len(rest) == 1:
-            return self._instance_level(req, resource_type, resource_id)
+            return self._instance_level(req, resource_type, resource_id, guard)
         if rest[1] == "_history" and method == "GET":
             if len(rest) == 2:
                 return self._json(
                     self.reads.history(
-                        req.query, resource_type=resource_type, resource_id=resource_id
+                        req.query,
+                        resource_type=resource_type,
+                        resource_id=resource_id,
+                        guard=guard,
                     )
                 )
             if len(rest) == 3:
-                return self._resource(
-                    req, self.store.vread(resource_type, resource_id, _version(rest[2]))
-                )
+                version = _version(rest[2])
+                return self._read(req, guard, resource_type, resource_id, version)
         raise FhirError(404, Issue("not-supported", f"no FHIR interaction at {req.path!r}"))
 
-    def _type_level(self, req: FhirRequest, resource_type: str) -> FhirResponse:
+    def _type_level(self, req: FhirRequest, resource_type: str, guard: AccessGuard) -> FhirResponse:
         if req.method == "GET":
-            return self._json(self.reads.search(resource_type, list(req.query), _strict(req)))
+            return self._json(
+                self.reads.search(resource_type, list(req.query), _strict(req), guard=guard)
+            )
+        if req.method not in ("POST", "PUT", "DELETE"):
+            raise _not_allowed(req.method, resource_type)
+        guard.check_type(action_of(req.method), resource_type)
         if req.method == "POST":
             resource = _body(req, resource_type)
             result = self.store.create(
-                resource, if_none_exist=req.header("if-none-exist"), expected_type=resource_type
+                resource,
+                if_none_exist=req.header("if-none-exist"),
+                expected_type=resource_type,
+                guard=guard,
             )
             return self._written(req, result, 200 if result.unchanged else 201)
         criteria = _criteria(req)
         if req.method == "PUT":
             result = self.store.conditional_update(
-                resource_type, criteria, _body(req, resource_type)
+                resource_type, criteria, _body(req, resource_type), guard=guard
             )
             return self._written(req, result, 201 if result.created else 200)
-        if req.method == "DELETE":
-            return self._deleted(self.store.conditional_delete(resource_type, criteria))
-        raise _not_allowed(req.method, resource_type)
+        return self._deleted(self.store.conditional_delete(resource_type, criteria, guard=guard))
 
     def _instance_level(
-        self, req: FhirRequest, resource_type: str, resource_id: str
+        self, req: FhirRequest, resource_type: str, resource_id: str, guard: AccessGuard
     ) -> FhirResponse:
         if req.method == "GET":
-            return self._resource(req, self.store.read(resource_type, resource_id))
+            return self._read(req, guard, resource_type, resource_id)
+        if req.method not in ("PUT", "DELETE"):
+            raise _not_allowed(req.method, f"{resource_type}/{resource_id}")
+        guard.check_type(action_of(req.method), resource_type)
         if req.method == "PUT":
             result = self.store.update(
-                resource_type, resource_id, _body(req, resource_type), if_match=_if_match(req)
+                resource_type,
+                resource_id,
+                _body(req, resource_type),
+                if_match=_if_match(req),
+                guard=guard,
             )
             return self._written(req, result, 201 if result.created else 200)
-        if req.method == "DELETE":
-            return self._deleted(self.store.delete(resource_type, resource_id))
-        raise _not_allowed(req.method, f"{resource_type}/{resource_id}")
+        return self._deleted(self.store.delete(resource_type, resource_id, guard=guard))
 
-    def _bundle(self, req: FhirRequest) -> FhirResponse:
+    def _read(
+        self,
+        req: FhirRequest,
+        guard: AccessGuard,
+        resource_type: str,
+        resource_id: str,
+        version: int | None = None,
+    ) -> FhirResponse:
+        """read or vread: 404 when the caller may not see the resource, as if absent."""
+        guard.check_type(READ, resource_type)
+        with self.store.database.read() as conn:
+            if version is None:
+                stored = read_current(conn, resource_type, resource_id)
+            else:
+                stored = read_version(conn, resource_type, resource_id, version)
+            if not guard.release(conn, READ, [stored]):
+                raise not_found(resource_type, resource_id)
+        return self._resource(req, self.store.reveal(stored))
+
+    def _bundle(self, req: FhirRequest, guard: AccessGuard) -> FhirResponse:
         wants = _prefer(req, "return") == "representation"
-        return self._json(self.bundles.process(_body(req, "Bundle"), return_resources=wants))
+        bundle = _body(req, "Bundle")
+        return self._json(self.bundles.process(bundle, guard=guard, return_resources=wants))
 
     # -- responses ----------------------------------------------------------------------
     def _json(self, payload: dict[str, Any]) -> FhirResponse:
@@ -133,7 +181,7 @@ class FhirRouter:
         return FhirResponse(200, stored.content, headers)
 
     def _written(self, req: FhirRequest, result: WriteResult, status: int) -> FhirResponse:
-        stored = result.stored
+        stored = self.store.reveal(result.stored)
         headers = version_headers(stored)
         headers["location"] = f"{self.fhir_base}/{stored.reference}/_history/{stored.version}"
         prefer = _prefer(req, "return")

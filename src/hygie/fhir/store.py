@@ -19,11 +19,21 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from hygie.db.engine import Database
 from hygie.db.schema import INDEX_TABLES, fhir_history, fhir_resource
+from hygie.fhir.access import (
+    CREATE,
+    DELETE,
+    SEARCH,
+    UPDATE,
+    AccessGuard,
+    ContentCodec,
+    Narrowing,
+    WriteObserver,
+)
 from hygie.fhir.dates import format_instant
 from hygie.fhir.errors import FhirError, Issue, bad_request, not_found
 from hygie.fhir.indexing import Indexer
@@ -64,11 +74,24 @@ class FhirStore:
         *,
         registry: SearchParamRegistry | None = None,
         clock: Callable[[], int] = _now_us,
+        codec: ContentCodec | None = None,
+        observers: Sequence[WriteObserver] = (),
     ) -> None:
         self.database = database
         self.registry = registry or default_registry()
         self.indexer = Indexer(self.registry)
         self._clock = clock
+        self.codec = codec  # how contents are kept at rest (Binary encryption)
+        self.observers = tuple(observers)  # run in the transaction of every write
+
+    def prepare(self, bodies: Sequence[object]) -> None:
+        """Let the codec do what must not run inside a write transaction (key creation)."""
+        if self.codec is not None:
+            self.codec.prepare(bodies)
+
+    def reveal(self, stored: StoredResource) -> StoredResource:
+        """The version as the caller sees it (Binary data decrypted)."""
+        return stored if self.codec is None or stored.deleted else self.codec.reveal(stored)
 
     # -- reads ------------------------------------------------------------------------
     def read(self, resource_type: str, resource_id: str) -> StoredResource:
@@ -82,10 +105,14 @@ class FhirStore:
 
     # -- writes -----------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[StoreTransaction]:
-        """Several writes that commit together, or not at all if the block raises."""
+    def transaction(self, guard: AccessGuard | None = None) -> Iterator[StoreTransaction]:
+        """Several writes that commit together, or not at all if the block raises.
+
+        Every request from outside passes its guard; ``None`` is for Hygie's own modules
+        writing their own non-clinical resources (locations, devices).
+        """
         with self.database.write() as conn:
-            yield StoreTransaction(self, conn)
+            yield StoreTransaction(self, conn, guard)
 
     def create(
         self,
@@ -93,8 +120,10 @@ class FhirStore:
         *,
         if_none_exist: str | None = None,
         expected_type: str | None = None,
+        guard: AccessGuard | None = None,
     ) -> WriteResult:
-        with self.transaction() as tx:
+        self.prepare([resource])
+        with self.transaction(guard) as tx:
             return tx.create(resource, if_none_exist=if_none_exist, expected_type=expected_type)
 
     def update(
@@ -104,22 +133,34 @@ class FhirStore:
         resource: object,
         *,
         if_match: int | None = None,
+        guard: AccessGuard | None = None,
     ) -> WriteResult:
-        with self.transaction() as tx:
+        self.prepare([resource])
+        with self.transaction(guard) as tx:
             return tx.update(resource_type, resource_id, resource, if_match=if_match)
 
     def conditional_update(
-        self, resource_type: str, criteria: str, resource: object
+        self,
+        resource_type: str,
+        criteria: str,
+        resource: object,
+        *,
+        guard: AccessGuard | None = None,
     ) -> WriteResult:
-        with self.transaction() as tx:
+        self.prepare([resource])
+        with self.transaction(guard) as tx:
             return tx.conditional_update(resource_type, criteria, resource)
 
-    def delete(self, resource_type: str, resource_id: str) -> WriteResult | None:
-        with self.transaction() as tx:
+    def delete(
+        self, resource_type: str, resource_id: str, *, guard: AccessGuard | None = None
+    ) -> WriteResult | None:
+        with self.transaction(guard) as tx:
             return tx.delete(resource_type, resource_id)
 
-    def conditional_delete(self, resource_type: str, criteria: str) -> WriteResult | None:
-        with self.transaction() as tx:
+    def conditional_delete(
+        self, resource_type: str, criteria: str, *, guard: AccessGuard | None = None
+    ) -> WriteResult | None:
+        with self.transaction(guard) as tx:
             return tx.conditional_delete(resource_type, criteria)
 
     def known_type(self, resource_type: str) -> str:
@@ -188,9 +229,28 @@ def gone(stored: StoredResource) -> FhirError:
 class StoreTransaction:
     """The writes of one database transaction. Obtain it from :meth:`FhirStore.transaction`."""
 
-    def __init__(self, store: FhirStore, conn: Connection) -> None:
+    def __init__(
+        self, store: FhirStore, conn: Connection, guard: AccessGuard | None = None
+    ) -> None:
         self.store = store
         self.conn = conn
+        self.guard = guard
+        self.narrowing = guard.narrowing() if guard is not None else None
+
+    def _admit(
+        self, action: str, body: dict[str, Any] | None, current: StoredResource | None
+    ) -> None:
+        if self.guard is not None:
+            self.guard.admit(self.conn, action, body, current)
+
+    def find_visible(self, resource_type: str, criteria: str) -> list[StoredResource]:
+        """Conditional criteria, matched among what the caller may see only."""
+        matches = find_matches(
+            self.conn, resource_type, criteria, self.store.registry, narrowing=self.narrowing
+        )
+        if self.guard is None:
+            return matches
+        return self.guard.release(self.conn, SEARCH, matches)
 
     def create(
         self,
@@ -209,7 +269,7 @@ class StoreTransaction:
         body = validate(resource, expected_type=expected_type)
         resource_type = body["resourceType"]
         if if_none_exist is not None:
-            matches = find_matches(self.conn, resource_type, if_none_exist, self.store.registry)
+            matches = self.find_visible(resource_type, if_none_exist)
             if len(matches) > 1:
                 raise FhirError(
                     412,
@@ -221,6 +281,7 @@ class StoreTransaction:
                 )
             if matches:
                 return WriteResult(matches[0], unchanged=True)
+        self._admit(CREATE, body, None)
         new_id = resource_id or str(uuid.uuid4())
         return WriteResult(self._insert_new([(body, new_id)], "POST")[0], created=True)
 
@@ -233,9 +294,11 @@ class StoreTransaction:
         bodies = []
         for position, (resource, resource_id, expected_type) in enumerate(items):
             try:
-                bodies.append((validate(resource, expected_type=expected_type), resource_id))
+                body = validate(resource, expected_type=expected_type)
+                self._admit(CREATE, body, None)
             except FhirError as error:
                 raise ItemError(position, error) from None
+            bodies.append((body, resource_id))
         return [WriteResult(stored, created=True) for stored in self._insert_new(bodies, "POST")]
 
     def update(
@@ -269,13 +332,14 @@ class StoreTransaction:
                 ),
             )
         created = current is None or current.deleted
+        self._admit(CREATE if created else UPDATE, body, None if created else current)
         return WriteResult(self._write_version(body, resource_id, current, "PUT"), created=created)
 
     def conditional_update(
         self, resource_type: str, criteria: str, resource: object
     ) -> WriteResult:
         body = validate(resource, expected_type=resource_type)
-        matches = find_matches(self.conn, resource_type, criteria, self.store.registry)
+        matches = self.find_visible(resource_type, criteria)
         if len(matches) > 1:
             raise FhirError(
                 412,
@@ -303,6 +367,7 @@ class StoreTransaction:
         current = self._current(resource_type, resource_id)
         if current is None or current.deleted:
             return None
+        self._admit(DELETE, None, current)
         now = self._next_timestamp(current)
         version = current.version + 1
         self.conn.execute(
@@ -321,12 +386,12 @@ class StoreTransaction:
                 content=None,
             )
         )
-        return WriteResult(
-            StoredResource(resource_type, resource_id, version, now, None, current.seq)
-        )
+        deleted = StoredResource(resource_type, resource_id, version, now, None, current.seq)
+        self._observe([(deleted, None)])
+        return WriteResult(deleted)
 
     def conditional_delete(self, resource_type: str, criteria: str) -> WriteResult | None:
-        matches = find_matches(self.conn, resource_type, criteria, self.store.registry)
+        matches = self.find_visible(resource_type, criteria)
         if len(matches) > 1:
             raise FhirError(
                 412,
@@ -402,6 +467,7 @@ class StoreTransaction:
         """Version 1 of new resources: one multi-row INSERT per table, whatever their number."""
         now = self._next_timestamp(None)
         stamped = [self._stamp(body, resource_id, 1, now) for body, resource_id in bodies]
+        kept = [self._seal(body) for body in stamped]
         rows = [
             {
                 "resource_type": body["resourceType"],
@@ -411,7 +477,7 @@ class StoreTransaction:
                 "deleted": False,
                 "content": orjson.dumps(body),
             }
-            for body in stamped
+            for body in kept
         ]
         seqs = (
             self.conn.execute(
@@ -426,7 +492,8 @@ class StoreTransaction:
             for r, seq in zip(rows, seqs, strict=True)
         ]
         self._append_history(stored, method)
-        self._insert_index(list(zip(stored, stamped, strict=True)))
+        self._insert_index(list(zip(stored, kept, strict=True)))
+        self._observe(list(zip(stored, stamped, strict=True)))
         return stored
 
     def _write_version(
@@ -438,7 +505,8 @@ class StoreTransaction:
         version = current.version + 1
         now = self._next_timestamp(current)
         stamped = self._stamp(body, resource_id, version, now)
-        content = orjson.dumps(stamped)
+        kept = self._seal(stamped)
+        content = orjson.dumps(kept)
         changed = self.conn.execute(
             update(fhir_resource)
             .where(fhir_resource.c.seq == current.seq, fhir_resource.c.version == current.version)
@@ -451,8 +519,18 @@ class StoreTransaction:
         self._drop_index(current.seq)
         stored = StoredResource(resource_type, resource_id, version, now, content, current.seq)
         self._append_history([stored], method)
-        self._insert_index([(stored, stamped)])
+        self._insert_index([(stored, kept)])
+        self._observe([(stored, stamped)])
         return stored
+
+    def _seal(self, body: dict[str, Any]) -> dict[str, Any]:
+        codec = self.store.codec
+        return body if codec is None else codec.seal(self.conn, body)
+
+    def _observe(self, written: Sequence[tuple[StoredResource, dict[str, Any] | None]]) -> None:
+        for observer in self.store.observers:
+            for stored, body in written:
+                observer(self.conn, stored, body)
 
     def _append_history(self, versions: Sequence[StoredResource], method: str) -> None:
         self.conn.execute(
@@ -492,8 +570,13 @@ def history(
     since: int | None = None,
     before_hseq: int | None = None,
     count: int = 20,
+    narrowing: Narrowing | None = None,
 ) -> list[tuple[int, str, StoredResource]]:
-    """History entries, newest first: (history seq, method, version)."""
+    """History entries, newest first: (history seq, method, version).
+
+    ``narrowing`` (known only for a type's history) keeps the versions of resources whose
+    current version meets it.
+    """
     conditions = []
     if resource_type is not None:
         conditions.append(fhir_history.c.resource_type == resource_type)
@@ -503,6 +586,19 @@ def history(
         conditions.append(fhir_history.c.last_updated >= since)
     if before_hseq is not None:
         conditions.append(fhir_history.c.hseq < before_hseq)
+    if narrowing is not None and resource_type is not None:
+        res = fhir_resource.alias("current")
+        restriction = narrowing(res, resource_type)
+        if restriction is not None:
+            conditions.append(
+                exists(
+                    select(res.c.seq).where(
+                        res.c.resource_type == fhir_history.c.resource_type,
+                        res.c.id == fhir_history.c.id,
+                        restriction,
+                    )
+                )
+            )
     rows = conn.execute(
         select(fhir_history)
         .where(and_(True, *conditions))

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
-from sqlalchemy import ColumnElement, Connection, Row, func, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
 from hygie.db.schema import fhir_resource
+from hygie.fhir.access import Narrowing
 from hygie.fhir.errors import Issue, bad_request
 from hygie.fhir.model import StoredResource
 from hygie.fhir.search.includes import included
@@ -43,17 +44,28 @@ class SearchPage:
 
 
 def execute_search(
-    conn: Connection, query: SearchQuery, registry: SearchParamRegistry
+    conn: Connection,
+    query: SearchQuery,
+    registry: SearchParamRegistry,
+    *,
+    narrowing: Narrowing | None = None,
 ) -> SearchPage:
-    """One page of ``query``'s matches, with their includes, read in ``conn``'s snapshot."""
+    """One page of ``query``'s matches, with their includes, read in ``conn``'s snapshot.
+
+    ``narrowing`` (the caller's access restriction) is ANDed into the matches, the totals
+    and the ``_revinclude`` queries alike.
+    """
     res = fhir_resource
     where = match_clause(res, query.resource_type, query.criteria, conn.dialect.name)
+    restriction = narrowing(res, query.resource_type) if narrowing is not None else None
+    if restriction is not None:
+        where = and_(where, restriction)
     if query.summary == "count" or query.count == 0:
         mode: Total = "accurate" if query.summary == "count" else query.total
         return SearchPage([], [], _total(conn, where, mode), None, None)
 
     if not query.sort and query.cursor is None and query.total != "none":
-        return _first_page_with_total(conn, query, where)
+        return _first_page_with_total(conn, query, where, narrowing)
     # In insertion order (no _sort) the page query reads the resources at once; with sort
     # keys it selects seq and the keys only, and the page's resources are read after.
     carried = RESOURCE_COLUMNS[1:] if not query.sort else ()
@@ -96,12 +108,15 @@ def execute_search(
     has_previous = (cursor is not None) if forward else more
     next_cursor = _cursor(rows[-1], query, forward=True) if rows and has_next else None
     previous_cursor = _cursor(rows[0], query, forward=False) if rows and has_previous else None
-    extra, warnings = included(conn, query, matches)
+    extra, warnings = included(conn, query, matches, narrowing)
     return SearchPage(matches, extra, total, next_cursor, previous_cursor, warnings)
 
 
 def _first_page_with_total(
-    conn: Connection, query: SearchQuery, where: ColumnElement[bool]
+    conn: Connection,
+    query: SearchQuery,
+    where: ColumnElement[bool],
+    narrowing: Narrowing | None,
 ) -> SearchPage:
     """The first page in insertion order and the total, from one pass over the matches.
 
@@ -125,7 +140,7 @@ def _first_page_with_total(
     next_cursor = None
     if len(seqs) > query.count and page:
         next_cursor = encode_cursor(Cursor((), page[-1], True), query.sort)
-    extra, warnings = included(conn, query, matches)
+    extra, warnings = included(conn, query, matches, narrowing)
     return SearchPage(matches, extra, total, next_cursor, None, warnings)
 
 
@@ -169,6 +184,7 @@ def find_matches(
     registry: SearchParamRegistry,
     *,
     limit: int = 2,
+    narrowing: Narrowing | None = None,
 ) -> list[StoredResource]:
     """The resources a conditional create/update/delete's criteria select (at most ``limit``)."""
     text = criteria.strip()
@@ -189,4 +205,4 @@ def find_matches(
     query = replace(
         query, count=limit, total="none", summary=None, cursor=None, includes=(), revincludes=()
     )
-    return execute_search(conn, query, registry).matches
+    return execute_search(conn, query, registry, narrowing=narrowing).matches

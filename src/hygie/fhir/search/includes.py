@@ -12,6 +12,7 @@ from collections import defaultdict
 from sqlalchemy import Connection, and_, false, or_, select
 
 from hygie.db.schema import fhir_resource, idx_reference
+from hygie.fhir.access import Narrowing
 from hygie.fhir.errors import Issue
 from hygie.fhir.model import StoredResource
 from hygie.fhir.search.query import Include, SearchQuery
@@ -23,9 +24,16 @@ MAX_ITERATIONS = 3  # rounds of :iterate after the first
 
 
 def included(
-    conn: Connection, query: SearchQuery, matches: list[StoredResource]
+    conn: Connection,
+    query: SearchQuery,
+    matches: list[StoredResource],
+    narrowing: Narrowing | None = None,
 ) -> tuple[list[StoredResource], list[Issue]]:
-    """The included resources (none of them a match), and a warning if some were cut."""
+    """The included resources (none of them a match), and a warning if some were cut.
+
+    ``narrowing`` restricts ``_revinclude`` sources (their type is known); the targets of
+    ``_include`` may be of any type and are left to the instance-level check.
+    """
     seen = {m.seq for m in matches}
     found: list[StoredResource] = []
     frontier = matches
@@ -37,8 +45,11 @@ def included(
             if not frontier:
                 break
             budget = MAX_INCLUDED - len(found) - len(fresh)
-            fetch = _referring if is_reverse else _referred
-            for stored in fetch(conn, include, frontier, budget + 1):
+            if is_reverse:
+                fetched = _referring(conn, include, frontier, budget + 1, narrowing)
+            else:
+                fetched = _referred(conn, include, frontier, budget + 1)
+            for stored in fetched:
                 if stored.seq in seen:
                     continue
                 if len(found) + len(fresh) == MAX_INCLUDED:
@@ -83,7 +94,11 @@ def _referred(
 
 
 def _referring(
-    conn: Connection, include: Include, frontier: list[StoredResource], limit: int
+    conn: Connection,
+    include: Include,
+    frontier: list[StoredResource],
+    limit: int,
+    narrowing: Narrowing | None,
 ) -> list[StoredResource]:
     """``include.source_type`` resources whose ``include.param`` refers to the frontier."""
     ids: dict[str, list[str]] = defaultdict(list)
@@ -100,11 +115,13 @@ def _referring(
     if include.param is not None:
         conditions.append(refs.c.param == include.param)
     res = fhir_resource
+    restriction = narrowing(res, include.source_type) if narrowing is not None else None
     rows = conn.execute(
         select(*RESOURCE_COLUMNS)
         .where(
             live(res, include.source_type),
             res.c.seq.in_(select(refs.c.resource_seq).where(*conditions)),
+            *([restriction] if restriction is not None else []),
         )
         .order_by(res.c.seq)
         .limit(limit)

@@ -16,7 +16,7 @@ from hygie.security.audit.verify import verify_log
 def _signer() -> TreeHeadSigner:
     settings = settings_or_exit()
     try:
-        return load_signer(data_dir=settings.data_dir, allow_generate=False)
+        return load_signer(data_dir=settings.data_dir, allow_generate=settings.demo)
     except AuditKeyError as exc:
         raise click.ClickException(str(exc)) from None
 

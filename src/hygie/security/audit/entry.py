@@ -21,7 +21,9 @@ from hygie.security.audit.errors import InvalidEntry
 LEAF_VERSION = 1
 
 # The families of actions the log knows; each maps to an AuditEvent type (fhir_event.py).
-ACTION_FAMILIES = frozenset({"fhir", "auth", "token", "consent", "admin", "location", "web"})
+ACTION_FAMILIES = frozenset(
+    {"fhir", "auth", "token", "consent", "admin", "audit", "location", "web"}
+)
 _ACTION = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+")
 _REFERENCE = re.compile(r"[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}")

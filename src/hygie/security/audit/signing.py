@@ -76,18 +76,19 @@ class TreeHeadSigner:
 def load_signer(
     env: Mapping[str, str] | None = None, *, data_dir: Path, allow_generate: bool
 ) -> TreeHeadSigner:
-    """The signer from ``HYGIE_AUDIT_KEY_FILE``, else the development key under ``data_dir``."""
+    """The signer from ``HYGIE_AUDIT_KEY_FILE``, else (demo only) the generated key under
+    ``data_dir``."""
     env = os.environ if env is None else env
     configured = env.get("HYGIE_AUDIT_KEY_FILE", "")
     if configured:
         return read_key_file(Path(configured))
     dev_file = data_dir / "keys" / DEV_KEY_NAME
+    if not allow_generate:  # production never falls back on a demo's generated key
+        raise AuditKeyError(
+            "no audit signing key: set HYGIE_AUDIT_KEY_FILE (an Ed25519 PEM, mode 0600); "
+            f"a demo generates {dev_file}"
+        )
     if not dev_file.exists():
-        if not allow_generate:
-            raise AuditKeyError(
-                "no audit signing key: set HYGIE_AUDIT_KEY_FILE (an Ed25519 PEM, mode 0600); "
-                f"a demo generates {dev_file}"
-            )
         _create_key_file(dev_file)
     return read_key_file(dev_file)
 

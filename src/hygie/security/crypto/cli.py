@@ -19,7 +19,7 @@ from hygie.security.crypto.tables import security_data_key
 
 def _keks(settings: Settings) -> KekSet:
     try:
-        return load_keks(data_dir=settings.data_dir, allow_generate=False)
+        return load_keks(data_dir=settings.data_dir, allow_generate=settings.demo)
     except CryptoError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -1,1 +1,45 @@
-"""Security core: pep."""
+"""Security core: the one policy enforcement point of the FHIR store.
+
+:class:`EnforcementPoint` builds per request a :class:`PolicyGuard` (the
+:class:`hygie.fhir.access.AccessGuard` the FHIR engine calls on every interaction);
+:func:`secure_store` is the store with Binary encryption at rest and the consent side
+tables kept up to date; :func:`system_audit` audits :class:`hygie.fhir.access.SystemAccess`.
+"""
+
+from __future__ import annotations
+
+from hygie.db.engine import Database
+from hygie.fhir.searchparams import SearchParamRegistry
+from hygie.fhir.store import FhirStore
+from hygie.security.crypto import Keyring
+from hygie.security.pep.audit import AuditSubmitter, system_audit
+from hygie.security.pep.binary import PLATFORM_KEY, BinaryVault
+from hygie.security.pep.compartment import PATIENT_COMPARTMENT, CompartmentReader
+from hygie.security.pep.consents import ConsentIndex
+from hygie.security.pep.guard import EnforcementPoint, PolicyGuard
+
+
+def secure_store(
+    db: Database, keyring: Keyring, *, registry: SearchParamRegistry | None = None
+) -> FhirStore:
+    """The FHIR store as Hygie runs it: Binaries encrypted, consents indexed."""
+    return FhirStore(
+        db,
+        registry=registry,
+        codec=BinaryVault(db, keyring, registry=registry),
+        observers=(ConsentIndex(),),
+    )
+
+
+__all__ = [
+    "PATIENT_COMPARTMENT",
+    "PLATFORM_KEY",
+    "AuditSubmitter",
+    "BinaryVault",
+    "CompartmentReader",
+    "ConsentIndex",
+    "EnforcementPoint",
+    "PolicyGuard",
+    "secure_store",
+    "system_audit",
+]

@@ -1,0 +1,112 @@
+"""Authenticating API calls: the access token (Bearer or DPoP) to a :class:`RequestContext`.
+
+Checks, in order: signature and claims (issuer, audience = this FHIR base, expiry), then
+revocation (the token, its grant, its client, the account), then for a DPoP-bound token
+the proof for this very request. Revocation is read before the proof is checked because
+checking a proof writes its jti to the replay store.
+"""
+
+from __future__ import annotations
+
+from hygie.security.accounts.service import AccountService
+from hygie.security.context import Aal, Principal, PrincipalKind, RequestContext
+from hygie.security.oauth.dpop import ALGORITHMS, DpopError, DpopVerifier
+from hygie.security.oauth.errors import AuthenticationFailed
+from hygie.security.oauth.grants import GrantStore
+from hygie.security.oauth.tokens import AccessClaims, TokenMinter
+from hygie.security.scopes import InvalidScope, parse_scopes
+
+DPOP_ALGS = " ".join(ALGORITHMS)
+
+
+def _failed(scheme: str, error: str, description: str) -> AuthenticationFailed:
+    detail = f'error="{error}", error_description="{description}"'
+    if scheme == "dpop":
+        challenge = f'DPoP {detail}, algs="{DPOP_ALGS}", Bearer realm="hygie"'
+    else:
+        challenge = f'Bearer realm="hygie", {detail}, DPoP algs="{DPOP_ALGS}"'
+    return AuthenticationFailed(description, status=401, www_authenticate=challenge)
+
+
+class TokenAuthenticator:
+    def __init__(
+        self,
+        *,
+        minter: TokenMinter,
+        grants: GrantStore,
+        dpop: DpopVerifier,
+        accounts: AccountService,
+    ) -> None:
+        self._minter = minter
+        self._grants = grants
+        self._dpop = dpop
+        self._accounts = accounts
+
+    def authenticate(
+        self,
+        *,
+        method: str,
+        url: str,
+        authorization: str | None,
+        dpop: str | None,
+        network_zone: str,
+        source_ip: str,
+    ) -> RequestContext | None:
+        """The caller's context; None without credentials; AuthenticationFailed if refused."""
+        if authorization is None:
+            return None
+        scheme, _, token = authorization.strip().partition(" ")
+        scheme, token = scheme.lower(), token.strip()
+        if scheme not in ("bearer", "dpop") or not token:
+            raise _failed("bearer", "invalid_token", "use the Bearer or DPoP scheme")
+        claims = self._minter.read_access_token(token)
+        if claims is None:
+            raise _failed(scheme, "invalid_token", "the access token is invalid or expired")
+        if (claims.jkt is not None) != (scheme == "dpop"):
+            raise _failed(
+                scheme, "invalid_token", "DPoP-bound tokens need the DPoP scheme, others Bearer"
+            )
+        principal, aal = self._principal(scheme, claims)
+        if claims.jkt is not None:
+            self._check_proof(token, claims.jkt, dpop, method=method, url=url)
+        try:
+            scopes = parse_scopes(claims.scope)
+        except InvalidScope:
+            raise _failed(scheme, "invalid_token", "the token's scope is invalid") from None
+        return RequestContext(
+            principal=principal,
+            aal=aal,
+            auth_time=claims.auth_time,
+            network_zone=network_zone,
+            source_ip=source_ip,
+            client_id=claims.client_id,
+            scopes=scopes,
+            launch_patient=claims.patient,
+            token_id=claims.jti,
+        )
+
+    def _principal(self, scheme: str, claims: AccessClaims) -> tuple[Principal, Aal]:
+        state = self._grants.token_state(claims.grant_id, claims.jti)
+        if state is None or state.revoked:
+            raise _failed(scheme, "invalid_token", "the access token was revoked")
+        if state.account_id is None:
+            # A backend service acting for itself (client_credentials).
+            client = Principal(PrincipalKind.CLIENT, claims.client_id, state.client_name)
+            return client, Aal.ONE
+        account = self._accounts.get(state.account_id)
+        if account is None or account.disabled:
+            raise _failed(scheme, "invalid_token", "the account is disabled")
+        # Authorization codes are only issued to users signed in at AAL2.
+        return self._accounts.principal(account), Aal.TWO
+
+    def _check_proof(
+        self, token: str, jkt: str, proof: str | None, *, method: str, url: str
+    ) -> None:
+        if proof is None:
+            raise _failed("dpop", "invalid_dpop_proof", "a DPoP proof is required")
+        try:
+            proof_jkt = self._dpop.verify(proof, method=method, url=url, access_token=token)
+        except DpopError as error:
+            raise _failed("dpop", error.error, error.description) from None
+        if proof_jkt != jkt:
+            raise _failed("dpop", "invalid_token", "the token is bound to another DPoP key")
