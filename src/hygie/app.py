@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
-from starlette.responses import JSONResponse, Response
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hygie import __version__
@@ -22,7 +23,7 @@ from hygie.location.radiomap.api import radiomap_router_for
 from hygie.location.tracking.api import tracking_router_for
 from hygie.location.tracking.mqtt import run_mqtt_ingest
 from hygie.location.web import location_web_router
-from hygie.security.edge import Edge
+from hygie.security.edge import Edge, context_of
 from hygie.security.services import build_security
 
 log = logging.getLogger("hygie.access")
@@ -93,6 +94,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(tracking_router_for(app))
     app.include_router(location_web_router(db, store))
     app.include_router(radiomap_router_for(app))
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        signed_in = context_of(request.scope) is not None
+        return RedirectResponse("/plan" if signed_in else "/connexion", status_code=303)
 
     @app.get("/health")
     def health() -> Response:

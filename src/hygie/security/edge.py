@@ -43,6 +43,7 @@ PUBLIC_PREFIXES = (
     "/static/",
     "/plan/static/",
     "/fhir/metadata",
+    "/favicon.ico",
 )
 
 
