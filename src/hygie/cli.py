@@ -103,6 +103,7 @@ def demo() -> None:
     from hygie.demo import load_demo
     from hygie.demo_accounts import create_demo_accounts
     from hygie.location.venue import load_demo_venue
+    from hygie.security.pep import system_audit
 
     settings = settings_or_exit()
     if not settings.demo:
@@ -114,7 +115,8 @@ def demo() -> None:
         upgrade(db.engine)
         security = security_or_exit(settings, db)
         try:
-            click.echo(load_demo(security.store, settings.fhir_base_url))
+            audit = system_audit(security.audit_sink)
+            click.echo(load_demo(security.store, settings.fhir_base_url, audit=audit))
             venue = load_demo_venue(db, security.store)
             click.echo(f"demo map: {venue.venue.name}, {len(venue.locations)} FHIR Locations")
             listing = create_demo_accounts(security.accounts, security.store, settings.data_dir)
@@ -132,6 +134,7 @@ def demo() -> None:
 def import_(files: tuple[Path, ...]) -> None:
     """Load FHIR JSON files: transaction or batch Bundles, or single resources."""
     from hygie.fhir.importer import import_file
+    from hygie.security.pep import system_audit
 
     settings = settings_or_exit()
     db = open_database(settings)
@@ -139,9 +142,11 @@ def import_(files: tuple[Path, ...]) -> None:
     try:
         security = security_or_exit(settings, db)
         store = security.store
+        audit = system_audit(security.audit_sink)
         for path in files:
             try:
-                click.echo(f"{path}: {import_file(store, path, settings.fhir_base_url)}")
+                done = import_file(store, path, settings.fhir_base_url, audit=audit)
+                click.echo(f"{path}: {done}")
             except ValueError as exc:
                 failed = True
                 click.echo(f"{path}: refused: {exc}", err=True)

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hygie.fhir.access import SystemAccess
+from hygie.fhir.access import SystemAccess, SystemAudit
 from hygie.fhir.bundles import BundleProcessor
 from hygie.fhir.reads import ReadService
 from hygie.fhir.store import FhirStore
@@ -319,10 +319,16 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "transaction", "entry": b.entries}
 
 
-def load_demo(store: FhirStore, fhir_base: str = "http://127.0.0.1:8000/fhir") -> str:
+def load_demo(
+    store: FhirStore,
+    fhir_base: str = "http://127.0.0.1:8000/fhir",
+    *,
+    audit: SystemAudit | None = None,
+) -> str:
+    """Load the demo hospital as Hygie itself (``SystemAccess``, audited when ``audit``)."""
     reads = ReadService(store, fhir_base=fhir_base, default_count=20, max_count=1000)
     response = BundleProcessor(store, reads, fhir_base=fhir_base).process(
-        demo_bundle(), guard=SystemAccess(reason="demo data load")
+        demo_bundle(), guard=SystemAccess(reason="demo data load", audit=audit)
     )
     statuses = Counter(e["response"]["status"] for e in response["entry"])
     created = statuses.get("201 Created", 0)

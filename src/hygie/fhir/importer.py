@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from hygie.fhir.access import SystemAccess
+from hygie.fhir.access import SystemAccess, SystemAudit
 from hygie.fhir.http_types import FhirRequest
 from hygie.fhir.router import FhirRouter
 from hygie.fhir.store import FhirStore
@@ -15,7 +15,9 @@ from hygie.fhir.store import FhirStore
 _JSON = {"content-type": "application/fhir+json"}
 
 
-def import_file(store: FhirStore, path: Path, fhir_base: str) -> str:
+def import_file(
+    store: FhirStore, path: Path, fhir_base: str, *, audit: SystemAudit | None = None
+) -> str:
     """Import one file; returns a one-line summary, raises ValueError with the server's reasons."""
     try:
         resource = orjson.loads(path.read_bytes())
@@ -33,7 +35,9 @@ def import_file(store: FhirStore, path: Path, fhir_base: str) -> str:
         )
     else:
         request = FhirRequest("POST", str(rtype), headers=_JSON, body=path.read_bytes())
-    response = router.handle(request, SystemAccess(reason="FHIR import"))
+    response = router.handle(
+        request, SystemAccess(reason=f"FHIR import of {path.name}", audit=audit)
+    )
     payload = orjson.loads(response.body) if response.body else {}
     if response.status >= 400:
         issues = payload.get("issue", [])
