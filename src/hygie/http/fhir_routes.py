@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hygie.fhir.capability import capability_statement
 from hygie.fhir.errors import FhirError, Issue
 from hygie.fhir.http_types import FhirRequest, FhirResponse
 from hygie.fhir.router import FhirRouter
@@ -72,7 +73,10 @@ def fhir_route(
 
     async def endpoint(request: Request) -> Response:
         ctx = context_of(request.scope)
-        if ctx is None:  # the edge answers 401 first; never serve without a caller
+        if ctx is None:  # only the public capability statement; the edge answers 401 first
+            if request.method == "GET" and request.path_params["path"].strip("/") == "metadata":
+                capabilities = capability_statement(router.store, router.fhir_base)
+                return to_response(FhirResponse.json(200, capabilities))
             return _outcome(401, "login", "authentication required")
         try:
             body = await read_body(request, max_body_bytes)

@@ -89,7 +89,11 @@ class Security:
             await self.oidc_http.aclose()
 
 
-def build_security(settings: Settings, db: Database) -> Security:
+def build_security(
+    settings: Settings, db: Database, *, oidc_transport: httpx.AsyncBaseTransport | None = None
+) -> Security:
+    """``oidc_transport`` carries the calls to the external OIDC provider (default: the network);
+    tests give an ``httpx.ASGITransport`` to reach a provider run in-process."""
     demo = settings.demo
     data_dir = settings.data_dir
     audit_log = AuditLog(db, load_signer(data_dir=data_dir, allow_generate=demo))
@@ -119,7 +123,7 @@ def build_security(settings: Settings, db: Database) -> Security:
     )
     oidc_http = oidc = None
     if settings.oidc_issuer:
-        oidc_http = httpx.AsyncClient(timeout=10)
+        oidc_http = httpx.AsyncClient(timeout=10, transport=oidc_transport)
         provider = OidcProvider(
             name="psc",
             display="Pro Santé Connect",

@@ -8,9 +8,15 @@ batch has committed; if the commit fails, every submitter of that batch gets
 :class:`AuditNotStored` and nothing of the batch is acknowledged.
 
 Batching needs no timer when commits are slow: submissions pile up while the previous batch
-commits. When commits are fast, the writer lingers (at most ``max_wait_ms``) for as many
-submitters as the previous batch had, the way PostgreSQL's ``commit_delay`` only waits when
-siblings are active, so a lone submitter never waits for company that will not come.
+commits. When commits are fast, the writer lingers for as many submitters as the previous
+batch had: ``max_wait_ms``, then again while they keep arriving (four periods at most; a
+busy event loop hands them over one by one), the way PostgreSQL's ``commit_delay`` only
+waits when siblings are active, so a lone submitter never waits for company that will not
+come.
+
+Under load the writer competes with the event loop for the GIL, so it is woken only when
+there is something to do (first submission, or as many as it lingers for), and a batch's
+coroutine submitters are told with one callback per event loop, not one each.
 """
 
 from __future__ import annotations
@@ -21,10 +27,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from functools import partial
 from types import TracebackType
 
 from hygie.security.audit.entry import AuditEntry
 from hygie.security.audit.service import AuditLog
+
+# The writer lingers for siblings while they keep arriving, at most this many max_wait periods.
+_QUIET_PERIODS = 4
 
 # Told the outcome of a submission exactly once: its indexes, or the reason it failed.
 _Resolve = Callable[[list[int] | None, BaseException | None], None]
@@ -35,11 +45,19 @@ class AuditNotStored(RuntimeError):
 
 
 class _Submission:
-    __slots__ = ("entries", "resolve")
+    """``resolve`` runs in the writer thread, or in ``loop`` when the submitter awaits there."""
 
-    def __init__(self, entries: list[AuditEntry], resolve: _Resolve) -> None:
+    __slots__ = ("entries", "loop", "resolve")
+
+    def __init__(
+        self,
+        entries: list[AuditEntry],
+        resolve: _Resolve,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self.entries = entries
         self.resolve = resolve
+        self.loop = loop
 
 
 class AuditSink:
@@ -56,6 +74,7 @@ class AuditSink:
         self._queue: deque[_Submission] = deque()
         self._queued_entries = 0
         self._writing = 0
+        self._wanted = 1  # submissions the lingering writer waits for
         self._ready = threading.Condition()
         self._closed = False
         self._writer = threading.Thread(target=self._run, name="audit-sink", daemon=True)
@@ -91,10 +110,7 @@ class AuditSink:
             else:
                 future.set_result(indexes or [])
 
-        def resolve(indexes: list[int] | None, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(settle, indexes, error)
-
-        if not self._enqueue(entries, resolve):
+        if not self._enqueue(entries, settle, loop):
             return []
         return await future
 
@@ -128,7 +144,12 @@ class AuditSink:
     ) -> None:
         self.close()
 
-    def _enqueue(self, entries: Sequence[AuditEntry], resolve: _Resolve) -> bool:
+    def _enqueue(
+        self,
+        entries: Sequence[AuditEntry],
+        resolve: _Resolve,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> bool:
         """Queue a submission; False when there is nothing to store."""
         batch = list(entries)
         # Checked here so that one caller's mistake cannot fail the other callers' batch.
@@ -139,9 +160,15 @@ class AuditSink:
         with self._ready:
             if self._closed:
                 raise AuditNotStored("the audit sink is closed")
-            self._queue.append(_Submission(batch, resolve))
+            self._queue.append(_Submission(batch, resolve, loop))
             self._queued_entries += len(batch)
-            self._ready.notify()
+            # Waking the writer costs a GIL hand-over: only when it has a reason to move.
+            if (
+                len(self._queue) == 1
+                or len(self._queue) >= self._wanted
+                or self._queued_entries >= self._max_batch
+            ):
+                self._ready.notify()
         return True
 
     def _run(self) -> None:
@@ -159,18 +186,26 @@ class AuditSink:
         """Wait for work, linger briefly for siblings, then take up to ``max_batch`` entries
         (a submission larger than that goes alone, never split). Empty when closed and idle."""
         with self._ready:
+            self._wanted = siblings
             while not self._queue and not self._closed:
                 self._ready.wait()
-            deadline = time.monotonic() + self._max_wait
+            now = time.monotonic()
+            deadline, limit = now + self._max_wait, now + _QUIET_PERIODS * self._max_wait
+            arrived = len(self._queue)
             while (
                 not self._closed
                 and len(self._queue) < siblings
                 and self._queued_entries < self._max_batch
             ):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._ready.wait(left)
+                now = time.monotonic()
+                if now >= deadline:
+                    # Siblings still arriving: one more period for them, never past the limit.
+                    if len(self._queue) == arrived or now >= limit:
+                        break
+                    arrived = len(self._queue)
+                    deadline = min(now + self._max_wait, limit)
+                    continue
+                self._ready.wait(deadline - now)
             batch: list[_Submission] = []
             size = 0
             while self._queue and (
@@ -187,20 +222,37 @@ class AuditSink:
         try:
             indexes = self._log.append_many([e for s in batch for e in s.entries])
         except Exception as error:  # the transaction rolled back: no entry of it is stored
-            for submission in batch:
-                _tell(submission, None, error)
+            _tell_all(batch, None, error)
             return
-        start = 0
-        for submission in batch:
-            end = start + len(submission.entries)
-            _tell(submission, indexes[start:end], None)
-            start = end
+        _tell_all(batch, indexes, None)
 
 
-def _tell(submission: _Submission, indexes: list[int] | None, error: BaseException | None) -> None:
-    # RuntimeError: the submitter's event loop is closed, nobody is left to tell.
-    with contextlib.suppress(RuntimeError):
-        submission.resolve(indexes, error)
+def _tell_all(
+    batch: list[_Submission], indexes: list[int] | None, error: BaseException | None
+) -> None:
+    """Tell every submitter of a batch its indexes (or the error): thread submitters here,
+    coroutine submitters with one callback per event loop."""
+    on_loops: dict[asyncio.AbstractEventLoop, list[Callable[[], None]]] = {}
+    start = 0
+    for submission in batch:
+        end = start + len(submission.entries)
+        part = None if indexes is None else indexes[start:end]
+        start = end
+        if submission.loop is None:
+            submission.resolve(part, error)
+        else:
+            on_loops.setdefault(submission.loop, []).append(
+                partial(submission.resolve, part, error)
+            )
+    for loop, calls in on_loops.items():
+        # RuntimeError: the submitters' event loop is closed, nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_run_all, calls)
+
+
+def _run_all(calls: list[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 def _not_stored(cause: BaseException) -> AuditNotStored:

@@ -4,9 +4,17 @@ Checks, in order: signature and claims (issuer, audience = this FHIR base, expir
 revocation (the token, its grant, its client, the account), then for a DPoP-bound token
 the proof for this very request. Revocation is read before the proof is checked because
 checking a proof writes its jti to the replay store.
+
+A client sends the same token for minutes: its verified claims are kept until it expires,
+so the signature (an ECDSA verification, most of the cost) is checked once per token.
+Revocation and the DPoP proof, which change from one request to the next, are always
+checked.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from hygie.security.accounts.service import AccountService
 from hygie.security.context import Aal, Principal, PrincipalKind, RequestContext
@@ -14,9 +22,14 @@ from hygie.security.oauth.dpop import ALGORITHMS, DpopError, DpopVerifier
 from hygie.security.oauth.errors import AuthenticationFailed
 from hygie.security.oauth.grants import GrantStore
 from hygie.security.oauth.tokens import AccessClaims, TokenMinter
-from hygie.security.scopes import InvalidScope, parse_scopes
+from hygie.security.scopes import InvalidScope, Scope, parse_scopes
 
 DPOP_ALGS = " ".join(ALGORITHMS)
+VERIFIED_CACHE_SIZE = 4096  # tokens; a full cache is emptied (tokens live minutes)
+
+# The claims of a token whose signature and claims were checked, with its parsed scopes
+# (None: the scope does not parse, refused after the revocation check as before).
+_Verified = tuple[AccessClaims, frozenset[Scope] | None]
 
 
 def _failed(scheme: str, error: str, description: str) -> AuthenticationFailed:
@@ -36,11 +49,14 @@ class TokenAuthenticator:
         grants: GrantStore,
         dpop: DpopVerifier,
         accounts: AccountService,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._minter = minter
         self._grants = grants
         self._dpop = dpop
         self._accounts = accounts
+        self._clock = clock  # the minter's clock: a cached token expires when it says
+        self._verified: dict[str, _Verified] = {}
 
     def authenticate(
         self,
@@ -59,9 +75,10 @@ class TokenAuthenticator:
         scheme, token = scheme.lower(), token.strip()
         if scheme not in ("bearer", "dpop") or not token:
             raise _failed("bearer", "invalid_token", "use the Bearer or DPoP scheme")
-        claims = self._minter.read_access_token(token)
-        if claims is None:
+        verified = self._verified_claims(token)
+        if verified is None:
             raise _failed(scheme, "invalid_token", "the access token is invalid or expired")
+        claims, scopes = verified
         if (claims.jkt is not None) != (scheme == "dpop"):
             raise _failed(
                 scheme, "invalid_token", "DPoP-bound tokens need the DPoP scheme, others Bearer"
@@ -69,10 +86,8 @@ class TokenAuthenticator:
         principal, aal = self._principal(scheme, claims)
         if claims.jkt is not None:
             self._check_proof(token, claims.jkt, dpop, method=method, url=url)
-        try:
-            scopes = parse_scopes(claims.scope)
-        except InvalidScope:
-            raise _failed(scheme, "invalid_token", "the token's scope is invalid") from None
+        if scopes is None:
+            raise _failed(scheme, "invalid_token", "the token's scope is invalid")
         return RequestContext(
             principal=principal,
             aal=aal,
@@ -84,6 +99,27 @@ class TokenAuthenticator:
             launch_patient=claims.patient,
             token_id=claims.jti,
         )
+
+    def _verified_claims(self, token: str) -> _Verified | None:
+        """The token's checked claims, from the cache while it has not expired."""
+        now = int(self._clock())
+        known = self._verified.get(token)
+        if known is not None:
+            if known[0].expires_at > now:
+                return known
+            self._verified.pop(token, None)
+            return None
+        claims = self._minter.read_access_token(token)
+        if claims is None:
+            return None
+        try:
+            scopes: frozenset[Scope] | None = parse_scopes(claims.scope)
+        except InvalidScope:
+            scopes = None
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (claims, scopes)
+        return claims, scopes
 
     def _principal(self, scheme: str, claims: AccessClaims) -> tuple[Principal, Aal]:
         state = self._grants.token_state(claims.grant_id, claims.jti)

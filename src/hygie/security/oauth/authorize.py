@@ -62,6 +62,10 @@ def with_params(uri: str, params: dict[str, str | None]) -> str:
     return f"{uri}{'&' if '?' in uri else '?'}{query}"
 
 
+def _wants_data(scopes: frozenset[Scope]) -> bool:
+    return any(scope.clinical or scope.raw.startswith("launch") for scope in scopes)
+
+
 def _needs_patient(scopes: frozenset[Scope]) -> bool:
     return any(scope.raw == "launch/patient" or scope.context == "patient" for scope in scopes)
 
@@ -156,12 +160,16 @@ class Authorizer:
             raise OAuthError("invalid_request", "code_challenge_method must be S256")
         if not _CHALLENGE.fullmatch(challenge):
             raise OAuthError("invalid_request", "code_challenge must be a base64url SHA-256")
-        if params.get("aud", "").rstrip("/") != self._fhir_base:
-            raise OAuthError("invalid_request", f"aud must be this FHIR server: {self._fhir_base}")
         for name in ("state", "nonce"):
             if len(params.get(name, "")) > (255 if name == "nonce" else _MAX_PARAM):
                 raise OAuthError("invalid_request", f"{name} is too long")
-        return granted_scopes(params.get("scope", ""), client.scopes)
+        scopes = granted_scopes(params.get("scope", ""), client.scopes)
+        # SMART asks an app that wants FHIR data to name the server (aud); a plain OpenID
+        # Connect sign-in (openid, fhirUser, profile) has no such parameter in OIDC Core.
+        aud = params.get("aud")
+        if (aud is not None or _wants_data(scopes)) and (aud or "").rstrip("/") != self._fhir_base:
+            raise OAuthError("invalid_request", f"aud must be this FHIR server: {self._fhir_base}")
+        return scopes
 
     def _error_redirect(
         self, redirect_uri: str, state: str | None, error: str, description: str

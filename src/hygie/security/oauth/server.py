@@ -99,7 +99,11 @@ class AuthorizationServer:
             clock=clock,
         )
         self.authenticator = TokenAuthenticator(
-            minter=self.minter, grants=self._grants, dpop=self.dpop, accounts=self.accounts
+            minter=self.minter,
+            grants=self._grants,
+            dpop=self.dpop,
+            accounts=self.accounts,
+            clock=clock,
         )
 
     def url(self, path: str) -> str:

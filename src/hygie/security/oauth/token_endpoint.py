@@ -221,11 +221,11 @@ class TokenEndpoint:
             body["patient"] = grant.patient.removeprefix("Patient/")
         if account is not None and "openid" in claims.scope.split():
             body["id_token"] = self._minter.id_token(
-                account_id=account.id,
+                account=account,
                 client_id=grant.client_id,
+                scope=claims.scope,
                 auth_time=grant.auth_time,
                 nonce=nonce,
-                fhir_user=account.fhir_ref,
                 access_token=access,
             )
         return body

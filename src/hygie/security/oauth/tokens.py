@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hygie.security.accounts.model import Account
 from hygie.security.oauth.grants import Grant
 from hygie.security.oauth.jwt_checks import int_claim, str_claim
 from hygie.security.oauth.keys import SigningKey
@@ -126,27 +127,42 @@ class TokenMinter:
     def id_token(
         self,
         *,
-        account_id: str,
+        account: Account,
         client_id: str,
+        scope: str,
         auth_time: int,
         nonce: str | None,
-        fhir_user: str | None,
         access_token: str,
     ) -> str:
         now = int(self._clock())
         claims: dict[str, Any] = {
             "iss": self._issuer,
-            "sub": account_id,
+            "sub": account.id,
             "aud": client_id,
             "azp": client_id,
             "iat": now,
             "exp": now + self.access_token_ttl,
             "auth_time": auth_time,
             "at_hash": _at_hash(access_token),
-            "acr": "aal2",  # authorize only proceeds at AAL2 (two factors)
+            # authorize only proceeds at AAL2; "aal2" is our own acr, so also say it with the
+            # registered method value (RFC 8176) that any relying party understands.
+            "acr": "aal2",
+            "amr": ["mfa"],
         }
         if nonce is not None:
             claims["nonce"] = nonce
-        if fhir_user is not None:
-            claims["fhirUser"] = f"{self._fhir_base}/{fhir_user}"
+        if account.fhir_ref is not None:
+            claims["fhirUser"] = f"{self._fhir_base}/{account.fhir_ref}"
+        if "profile" in scope.split():
+            claims.update(profile_claims(account))
         return self._key.sign(claims, typ="JWT")
+
+
+def profile_claims(account: Account) -> dict[str, str]:
+    """The ``profile`` scope's claims (OpenID Connect Core 5.4), plus a professional's RPPS
+    number: a private claim by which relying parties in the Pro Santé Connect role link the
+    identity to their own account of that professional."""
+    claims = {"name": account.display, "preferred_username": account.username}
+    if account.rpps:
+        claims["rpps"] = account.rpps
+    return claims

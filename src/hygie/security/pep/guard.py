@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -71,7 +72,9 @@ class _Subject:
 @dataclass
 class _Record:
     entries: list[AuditEntry] = field(default_factory=list)
-    type_permits: list[AuditEntry] = field(default_factory=list)
+    # Type-level permits are only stored when nothing more precise was recorded (most
+    # requests record an instance entry): kept unbuilt until then, as entry builders.
+    type_permits: list[Callable[[], AuditEntry]] = field(default_factory=list)
 
 
 class PolicyGuard:
@@ -106,9 +109,18 @@ class PolicyGuard:
             self.ctx, action, ResourceFacts(resource_type, patient_ref=own)
         )
         if self._audit is not None:
-            entry = self._entry(action, decision, patient=own, note=f"{action} {resource_type}")
-            kept = self._record.type_permits if decision.allowed else self._record.entries
-            kept.append(entry)
+            entry = partial(
+                self._entry,
+                action,
+                decision,
+                patient=own,
+                note=f"{action} {resource_type}",
+                now=self._point.clock(),
+            )
+            if decision.allowed:
+                self._record.type_permits.append(entry)
+            else:
+                self._record.entries.append(entry())
         if not decision.allowed:
             raise FhirError(403, Issue("forbidden", decision.reason))
 
@@ -184,7 +196,7 @@ class PolicyGuard:
 
     def finish(self) -> None:
         record, self._record = self._record, _Record()
-        entries = record.entries or record.type_permits
+        entries = record.entries or [build() for build in record.type_permits]
         if entries and self._audit is not None:
             self._audit.submit(entries)
 
@@ -280,12 +292,13 @@ class PolicyGuard:
         patient: str | None = None,
         break_glass: bool = False,
         note: str | None = None,
+        now: float | None = None,
     ) -> AuditEntry:
         return decision_entry(
             self.ctx,
             action,
             decision,
-            now=self._point.clock(),
+            now=self._point.clock() if now is None else now,
             resource=resource,
             patient=patient,
             break_glass=break_glass,

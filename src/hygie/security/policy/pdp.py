@@ -7,11 +7,17 @@ must never turn into a permit.
 
 Decisions are memoised by the request's attributes: the loader refuses policies that name
 a specific principal or resource, so two requests with equal attributes get equal answers.
+Likewise, when the policies only ask whether a resource has a patient (``resource has
+patient``), never which, the memo keys on that, not on the patient. The authentication
+age grows every second; when the policies only compare it with integer
+literals, the memo keeps where it stands against each of them (below, equal, above), not
+the age itself, so a caller's decisions stay memoised while their authentication ages.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -39,6 +45,22 @@ _UNKNOWN_ACTION = "unknown action"
 _EVALUATION_ERROR = "the policies could not be evaluated"
 
 _Key = tuple[Any, ...]
+_AUTH_AGE = re.compile(r"\bauth_age\b")
+_AUTH_AGE_COMPARED = re.compile(
+    r"context\.auth_age\s*(?:[<>]=?|[!=]=)\s*(-?\d+)|(-?\d+)\s*(?:[<>]=?|[!=]=)\s*context\.auth_age"
+)
+
+
+_PATIENT_VALUE = re.compile(r"\bresource\s*(?:\.\s*patient\b|\[)")
+
+
+def auth_age_thresholds(policy_text: str) -> tuple[int, ...] | None:
+    """The integers the policies compare ``context.auth_age`` with; None when the age is
+    used any other way (then only the exact age gives the same answer)."""
+    compared = _AUTH_AGE_COMPARED.findall(policy_text)
+    if len(compared) != len(_AUTH_AGE.findall(policy_text)):
+        return None
+    return tuple(sorted({int(left or right) for left, right in compared}))
 
 
 class CedarDecisionPoint:
@@ -48,6 +70,8 @@ class CedarDecisionPoint:
         self._loaded = loaded
         self._clock = clock
         self._cache: dict[_Key, Decision] = {}
+        self._age_thresholds = auth_age_thresholds(loaded.text)
+        self._patient_value_read = _PATIENT_VALUE.search(loaded.text) is not None
 
     @classmethod
     def load(
@@ -75,14 +99,21 @@ class CedarDecisionPoint:
         context = cedar_context(
             ctx, resource, self._loaded.smart_permission[action], now=int(self._clock())
         )
+        keyed = context
+        if self._age_thresholds is not None:
+            # The age's place against each threshold (-1, 0, 1) instead of the age itself.
+            age = context["auth_age"]
+            keyed = context | {
+                "auth_age": tuple((age > t) - (age < t) for t in self._age_thresholds)
+            }
         key = (
             principal.kind,
             principal.roles,
             principal.organization_ref,
             action,
             resource.resource_type,
-            resource.patient_ref,
-            *context.values(),
+            resource.patient_ref if self._patient_value_read else resource.patient_ref is None,
+            *keyed.values(),
         )
         decision = self._cache.get(key)
         if decision is None:
