@@ -27,11 +27,11 @@ from hygie.security.context import RequestContext
 from hygie.security.oauth.errors import AuthenticationFailed
 from hygie.security.pep.audit import actor_of
 from hygie.security.policy.model import DecisionPoint, ResourceFacts
+from hygie.security.sessions.service import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY = "hygie.context"  # where the RequestContext lives in the ASGI scope's state
-SESSION_COOKIE = "__Host-hygie_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Reachable without credentials: sign-in, discovery, health, static files. Prefixes.

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hygie.security.crypto.errors import KekConfigError
+from hygie.security.keyfiles import create_exclusive, write_private
 
 KEY_BYTES = 32
 _KEK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -79,7 +80,7 @@ def load_keks(
     if not dev_file.exists():
         dev_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key_id = new_kek_id()
-        _create_exclusive(dev_file, _dump(key_id, {key_id: generate_key()}))
+        create_exclusive(dev_file, _dump(key_id, {key_id: generate_key()}))
     return read_kek_file(dev_file)
 
 
@@ -127,7 +128,7 @@ def add_kek(path: Path, key_id: str | None = None) -> str:
         raise KekConfigError(f"HYGIE_KEK_FILE {path} already has a KEK {key_id!r}")
     content = _dump(key_id, {**current.keys, key_id: generate_key()})
     staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    _write_private(staging, content)
+    write_private(staging, content)
     os.replace(staging, path)  # atomic: a reader sees the old file or the new one
     return key_id
 
@@ -155,24 +156,3 @@ def _decode_key(value: object, where: str) -> bytes:
 def _dump(active: str, keys: Mapping[str, bytes]) -> bytes:
     encoded = {key_id: base64.b64encode(key).decode() for key_id, key in keys.items()}
     return json.dumps({"active": active, "keys": encoded}, indent=2).encode() + b"\n"
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    """Write a new file that only its owner can read or write."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(content)
-        out.flush()
-        os.fsync(out.fileno())
-
-
-def _create_exclusive(path: Path, content: bytes) -> None:
-    """Create ``path`` whole or not at all; if another process created it first, theirs stands."""
-    staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    _write_private(staging, content)
-    try:
-        os.link(staging, path)  # fails if it exists: never half a file, never two keys
-    except FileExistsError:
-        pass
-    finally:
-        staging.unlink()
