@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+import httpx
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -33,7 +34,14 @@ class SchemaNotCurrent(RuntimeError):
     """The database schema is not at the migrations' head: run ``hygie migrate``."""
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    oidc_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The whole Hygie. ``oidc_transport`` carries the calls to the external OpenID Connect
+    provider (default: the network; tests pass an in-process transport)."""
     settings = settings or Settings.from_env()
     db = database or Database(make_engine(settings.sqlalchemy_url))
     have, want = current_revision(db.engine), head_revision(db.engine)
@@ -42,7 +50,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             f"the database schema is at {have or 'nothing'}, this Hygie needs {want}: "
             "run `hygie migrate` first"
         )
-    security = build_security(settings, db)
+    security = build_security(settings, db, oidc_transport=oidc_transport)
     store = security.store
     router = FhirRouter(
         store,
@@ -78,6 +86,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.database = db
     app.state.store = store
+    app.state.fhir_router = router  # domain modules call FHIR through it (http/caller_fhir)
     app.state.security = security
     for security_router in security.routers(db):  # before /fhir: it serves /fhir/AuditEvent
         app.include_router(security_router)

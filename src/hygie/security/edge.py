@@ -76,6 +76,10 @@ ROUTE_RULES: tuple[RouteRule, ...] = (
     RouteRule("/api/audit/", frozenset({"GET"}), "web.page", "AuditLog"),
     # The handler asks the PDP for break-glass.open with the patient's facts.
     RouteRule("/api/bris-de-glace", frozenset({"POST"}), "web.page", "BreakGlass"),
+    # The patient's space and the professional portal: pages are open to signed-in people;
+    # the health data on them is decided per resource by the enforcement point.
+    RouteRule("/espace", frozenset({"GET", "POST"}), "web.page", "PatientSpace"),
+    RouteRule("/pro", frozenset({"GET", "POST"}), "web.page", "ProfessionalPortal"),
     RouteRule("/compte", frozenset({"GET", "POST"}), "web.page", "Account"),
     RouteRule("/deconnexion", frozenset({"POST"}), "web.page", "Account"),
 )

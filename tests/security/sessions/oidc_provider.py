@@ -32,6 +32,8 @@ class Knobs:
     nonce: str | None = None  # None: the one the client sent
     lifetime: int = 300
     foreign_key: bool = False  # sign with a key absent from the JWKS
+    response_iss: str | None = None  # the authorization response's iss (RFC 9207), if any
+    announce_iss: bool = False  # discovery says the authorization response carries iss
 
 
 class TestProvider:
@@ -75,6 +77,7 @@ class TestProvider:
                 "response_types_supported": ["code"],
                 "code_challenge_methods_supported": ["S256"],
                 "id_token_signing_alg_values_supported": ["RS256"],
+                "authorization_response_iss_parameter_supported": self.knobs.announce_iss,
             }
 
         @app.get("/jwks")
@@ -99,7 +102,10 @@ class TestProvider:
                 "challenge": q["code_challenge"],
                 "nonce": q["nonce"],
             }
-            query = urlencode({"code": code, "state": q["state"]})
+            params = {"code": code, "state": q["state"]}
+            if self.knobs.response_iss is not None:
+                params["iss"] = self.knobs.response_iss
+            query = urlencode(params)
             return RedirectResponse(f"{q['redirect_uri']}?{query}", status_code=302)
 
         @app.post("/token")

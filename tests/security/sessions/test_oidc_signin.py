@@ -145,6 +145,8 @@ def test_a_single_factor_provider_sign_in_asks_for_hygies_second_factor(
         {"issuer": "https://evil.example"},
         {"lifetime": -120},  # expired beyond the leeway
         {"foreign_key": True},
+        {"response_iss": "https://evil.example"},  # RFC 9207 mix-up
+        {"announce_iss": True},  # announced iss parameter missing from the response
     ],
 )
 def test_an_id_token_that_does_not_verify_opens_no_session(
@@ -163,6 +165,18 @@ def test_an_id_token_that_does_not_verify_opens_no_session(
     assert SESSION_COOKIE not in browser.cookies
     [entry] = signins(audit)
     assert entry.outcome is Outcome.FAILURE and entry.actor.id == "anonymous"
+
+
+@backends
+def test_the_providers_own_issuer_in_the_authorization_response_is_accepted(
+    browser: TestClient, idp: TestProvider, accounts: AccountService, sessions: SessionService
+) -> None:
+    professional(accounts, rpps=RPPS)
+    idp.knobs.claims = {"preferred_username": RPPS, "amr": ["mfa"]}
+    idp.knobs.announce_iss, idp.knobs.response_iss = True, ISSUER
+    back = through_provider(browser, idp, "/pro")
+    assert back.status_code == 303 and back.headers["location"] == "/pro"
+    assert signed_in_aal(browser, sessions) is Aal.TWO
 
 
 @backends

@@ -2,7 +2,7 @@
 complete Hygie (its own database, keys, accounts and pages): the Pro Santé Connect role
 played by Hygie's own authorization server, as issue 3 asks.
 
-The relying party is the Hygie under test, built from its settings by ``build_security``;
+The relying party is the whole Hygie under test (``create_app``, its edge included);
 its OIDC HTTP client reaches the provider in-process through ``httpx.ASGITransport``, while
 the browser visits each Hygie with its own ``TestClient`` (its own cookie jar), following
 every redirect by hand so that each hop is checked.
@@ -31,7 +31,7 @@ from hygie.security.accounts import Account, AccountService
 from hygie.security.audit import Outcome
 from hygie.security.context import Aal, PrincipalKind
 from hygie.security.oauth.clients import ClientKind
-from hygie.security.services import Security, build_security
+from hygie.security.services import Security
 from hygie.security.sessions import SESSION_COOKIE
 from tests.apptest import demo_settings
 from tests.conftest import backends
@@ -93,17 +93,11 @@ def relying_party(database: Database, provider: Provider, tmp_path: Path) -> Ite
         oidc_client_secret=provider.client_secret,
         oidc_account_claim="rpps",
     )
-    security = build_security(
-        settings, database, oidc_transport=httpx.ASGITransport(app=provider.app)
+    app = create_app(
+        settings, database=database, oidc_transport=httpx.ASGITransport(app=provider.app)
     )
-    app = FastAPI()
-    for router in security.routers(database):
-        app.include_router(router)
     with TestClient(app, base_url=RP) as browser:
-        try:
-            yield RelyingParty(security, browser)
-        finally:
-            browser.portal.call(security.aclose)  # type: ignore[union-attr]
+        yield RelyingParty(app.state.security, browser)
 
 
 def professional(accounts: AccountService, username: str, rpps: str) -> tuple[Account, pyotp.TOTP]:

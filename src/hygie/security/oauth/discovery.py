@@ -72,6 +72,17 @@ def openid_configuration(server: AuthorizationServer) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALGORITHM],
         "response_modes_supported": ["query"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser"],
+        "claims_supported": [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "fhirUser",
+            "rpps",
+        ],
         "authorization_response_iss_parameter_supported": True,
     }

@@ -96,6 +96,15 @@ class OidcClient:
             self._metadata = found
         return self._metadata
 
+    async def check_response_issuer(self, iss: str | None) -> None:
+        """RFC 9207: the authorization response's ``iss`` must be this provider's; a provider
+        that announces the parameter must send it (mix-up attacks)."""
+        if iss is None:
+            if (await self.metadata()).get("authorization_response_iss_parameter_supported"):
+                raise OidcError("the authorization response lacks its iss parameter")
+        elif iss != self.provider.issuer:
+            raise OidcError("the authorization response names another issuer")
+
     async def authorization_url(self, *, state: str, nonce: str, challenge: str) -> str:
         endpoint = (await self.metadata())["authorization_endpoint"]
         query = urlencode(

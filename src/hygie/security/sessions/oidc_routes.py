@@ -43,13 +43,15 @@ def add_oidc_routes(router: APIRouter, deps: Deps, oidc: OidcSignIn) -> None:
 
     @router.get("/connexion/oidc/{provider}/retour")
     async def oidc_return(
-        request: Request, provider: str, state: str = "", code: str = ""
+        request: Request, provider: str, state: str = "", code: str = "", iss: str | None = None
     ) -> Response:
         binding = request.cookies.get(OIDC_COOKIE, "")
         if not oidc.knows(provider) or not (state and code and binding):
             return failed()
         try:
-            result = await oidc.complete(provider, state=state, code=code, binding=binding)
+            result = await oidc.complete(
+                provider, state=state, code=code, binding=binding, iss=iss
+            )
         except OidcError as exc:
             log.warning("OIDC sign-in through %s refused: %s", provider, exc)
             return failed()

@@ -113,12 +113,14 @@ class OidcSignIn:
         )
         return OidcStart(url=url, binding=binding)
 
-    async def complete(self, name: str, *, state: str, code: str, binding: str) -> OidcResult:
+    async def complete(
+        self, name: str, *, state: str, code: str, binding: str, iss: str | None = None
+    ) -> OidcResult:
         """The linked account and the AAL the provider asserts; raises :class:`OidcError`.
 
         Both outcomes go to the audit log as ``auth.signin`` with the provider's name."""
         try:
-            result = await self._complete(name, state=state, code=code, binding=binding)
+            result = await self._complete(name, state=state, code=code, binding=binding, iss=iss)
         except OidcError as exc:
             reason = str(exc)
             await to_thread.run_sync(lambda: self._record(name, None, reason))
@@ -126,7 +128,9 @@ class OidcSignIn:
         await to_thread.run_sync(lambda: self._record(name, result.account, f"aal{result.aal}"))
         return result
 
-    async def _complete(self, name: str, *, state: str, code: str, binding: str) -> OidcResult:
+    async def _complete(
+        self, name: str, *, state: str, code: str, binding: str, iss: str | None
+    ) -> OidcResult:
         raw = await to_thread.run_sync(lambda: self._pending.take(_PURPOSE, _digest(state)))
         if raw is None:
             raise OidcError("unknown, used or expired state")
@@ -134,6 +138,7 @@ class OidcSignIn:
         if saved["provider"] != name or not hmac.compare_digest(saved["binding"], _digest(binding)):
             raise OidcError("the callback does not belong to this browser or provider")
         client = self._clients[name]
+        await client.check_response_issuer(iss)
         identity = await client.finish(code, nonce=saved["nonce"], verifier=saved["verifier"])
         field = client.provider.link_field
         account = await to_thread.run_sync(lambda: self._linked(field, identity.link_value))
