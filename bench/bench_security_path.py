@@ -10,12 +10,17 @@ Patients with ``--observations-per-patient`` vital signs each):
   ``CedarDecisionPoint.decide`` on a memo hit and a miss; the PEP's instance facts
   (``PolicyGuard.release`` of one resource, whose facts query a professional pays); the
   audit append through the ``AuditSink`` from concurrent coroutines (wall µs per entry);
-- read throughput: "without" is the engine's pre-security path, ``FhirRouter.handle`` with
-  ``SystemAccess`` (no policy, no audit), called directly and behind a bare Starlette route
-  (the ASGI framing the pre-security app had); "with" is the whole app as served (access
-  log, edge, token authentication, PEP, audit through the sink). Both ASGI apps are driven
-  by ``--concurrency`` coroutines making raw ASGI calls (no HTTP client, no socket), so the
-  figures are the server's own cost. Reads pick Patients and Observations of the load by id.
+- read throughput: "without" is Hygie's FHIR engine with ``SystemAccess`` (no edge, policy
+  or audit): ``FhirRouter.handle`` called directly ("engine"), and served as Hygie serves
+  it, FastAPI, FHIR route first, access log, less the security path
+  (bench/fhir_without_security.py); "with" is the whole app as served (access log, edge,
+  token authentication, PEP, audit through the sink). Both ASGI apps are driven by
+  ``--concurrency`` coroutines making raw ASGI calls (no HTTP client, no socket), so the
+  figures are the server's own cost, an upper bound of the security path's share (an HTTP
+  server adds the same cost to both: bench/security_path_http.sh measures that). Reads
+  pick Patients and Observations of the load by id. Besides requests per second, the
+  process CPU per request (all threads, the audit writer's included), which other load on
+  the machine disturbs less.
 
 Writes bench/results/security-path.json.
 
@@ -45,22 +50,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from starlette.applications import Starlette  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import Response  # noqa: E402
-from starlette.routing import Route  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from starlette.types import ASGIApp, Message  # noqa: E402
 
+from fhir_without_security import bare_fhir_app  # noqa: E402
 from fhirload.resources import HEART_RATE, LOINC, Workload  # noqa: E402
-from hygie.app import AccessLog, create_app  # noqa: E402
+from hygie.app import create_app  # noqa: E402
 from hygie.db.engine import Database, make_engine  # noqa: E402
 from hygie.db.migrate import upgrade  # noqa: E402
 from hygie.db.scratch import scratch_database_url  # noqa: E402
 from hygie.fhir.access import SystemAccess  # noqa: E402
 from hygie.fhir.http_types import FhirRequest  # noqa: E402
 from hygie.fhir.router import FhirRouter  # noqa: E402
-from hygie.http.fhir_routes import to_response  # noqa: E402
 from hygie.security.audit.entry import Actor, ActorKind, AuditEntry, Outcome  # noqa: E402
 from hygie.security.context import Aal, Principal, PrincipalKind, RequestContext  # noqa: E402
 from hygie.security.oauth.clients import ClientKind  # noqa: E402
@@ -243,30 +244,15 @@ async def drive(
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     seconds = time.perf_counter() - started
     latencies.sort()
+    cpu = time.process_time() - cpu0
     return {
         "per_second": round(done / seconds),
+        "cpu_us_per_request": round(cpu / max(done, 1) * 1e6, 1),
         "errors": errors,
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 3),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 3),
-        "process_cpu": round((time.process_time() - cpu0) / seconds, 2),
+        "process_cpu": round(cpu / seconds, 2),
     }
-
-
-def bare_fhir_app(router: FhirRouter) -> ASGIApp:
-    """The pre-security HTTP path: the FHIR route with SystemAccess, reads inline, access log."""
-
-    async def endpoint(request: Request) -> Response:
-        fhir_request = FhirRequest(
-            method=request.method,
-            path=request.path_params["path"].strip("/"),
-            query=tuple(request.query_params.multi_items()),
-            headers=request.headers,
-            body=b"",
-        )
-        return to_response(router.handle(fhir_request, SystemAccess(reason="bench")))
-
-    app = Starlette(routes=[Route("/fhir{path:path}", endpoint, methods=["GET"])])
-    return AccessLog(app)
 
 
 # -- one backend ------------------------------------------------------------------------------
@@ -468,7 +454,7 @@ async def throughput(
         default_count=app.state.settings.default_page_size,
         max_count=app.state.settings.max_page_size,
     )
-    bare = bare_fhir_app(router)
+    bare = bare_fhir_app(router, inline_reads=db.dialect == "sqlite")
     auth = [(b"authorization", backend_auth.encode())]
 
     def engine_rate(targets: list[Target]) -> dict[str, Any]:
@@ -525,6 +511,9 @@ async def throughput(
         best["cost_pct_vs_asgi_without"] = round((1 - with_rate / without_rate) * 100, 1)
         best["cost_pct_vs_engine"] = round((1 - with_rate / best["engine"]["per_second"]) * 100, 1)
         best["security_us_per_request"] = round((1 / with_rate - 1 / without_rate) * 1e6, 1)
+        cpu = {k: min(r["cpu_us_per_request"] for r in v) for k, v in runs.items() if k != "engine"}
+        best["security_cpu_us_per_request"] = round(cpu["with"] - cpu["without"], 1)
+        best["cost_pct_cpu"] = round((1 - cpu["without"] / cpu["with"]) * 100, 1)
         out[name] = best
         print(name, json.dumps(best), flush=True)
     return out

@@ -3,6 +3,9 @@
 # Extra arguments go to bench/fhir_load.py (e.g. --observations 10000 --duration 5).
 # Writes bench/results/fhir-hygie-<backend>.json; the server's log is kept beside it only
 # when the server logged errors.
+# HYGIE_BENCH_APP=without-security serves instead the same FHIR engine and data without the
+# security path (bench/fhir_without_security.py, the "without" of bench/security_path_http.sh),
+# on the same server settings, and writes fhir-hygie-without-security-<backend>.json.
 set -euo pipefail
 
 backend="${1:-sqlite}"
@@ -22,6 +25,13 @@ case "$backend" in
   *) echo "usage: $0 [sqlite|postgresql] [fhir_load options...]" >&2; exit 2 ;;
 esac
 
+app="${HYGIE_BENCH_APP:-hygie}"
+case "$app" in
+  hygie) label="hygie-$backend" ;;
+  without-security) label="hygie-without-security-$backend" ;;
+  *) echo "HYGIE_BENCH_APP must be hygie or without-security" >&2; exit 2 ;;
+esac
+
 if curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
   echo "port $port already answers: stop that server or set HYGIE_BENCH_PORT" >&2
   exit 2
@@ -30,7 +40,7 @@ fi
 data_dir="$(mktemp -d -t hygie-bench-XXXXXX)"
 mkdir -p bench/results
 log="$data_dir/server.log"
-kept_log="bench/results/fhir-hygie-$backend.server.log"
+kept_log="bench/results/fhir-$label.server.log"
 server=""
 server_pid=""
 cleanup() {
@@ -57,7 +67,14 @@ export HYGIE_DATA_DIR="$data_dir"
 # Demo mode generates the keys; tokens outlive the whole run (the load is a backend service).
 export HYGIE_MODE=demo HYGIE_ACCESS_TOKEN_SECONDS=7200
 uv run hygie migrate
-uv run hygie serve --port "$port" >"$log" 2>&1 &
+if [ "$app" = hygie ]; then
+  uv run hygie serve --port "$port" >"$log" 2>&1 &
+else
+  # The uvicorn settings of `hygie serve`.
+  HYGIE_BASE_URL="http://127.0.0.1:$port" uv run uvicorn fhir_without_security:create_app \
+    --factory --app-dir bench --host 127.0.0.1 --port "$port" --no-access-log \
+    --loop uvloop --http httptools >"$log" 2>&1 &
+fi
 server=$!
 
 for _ in $(seq 1 120); do
@@ -73,12 +90,16 @@ curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "Hygie never becam
 
 # `uv run` keeps a parent process: measure the Python server under it, not uv itself.
 server_pid="$(pgrep -P "$server" | head -n 1 || true)"
-token="$(uv run python bench/backend_token.py "http://127.0.0.1:$port")"
+credentials=()
+if [ "$app" = hygie ]; then
+  token="$(uv run python bench/backend_token.py "http://127.0.0.1:$port")"
+  credentials=(--header "Authorization: Bearer $token")
+fi
 status=0
 uv run python bench/fhir_load.py \
   --base-url "http://127.0.0.1:$port/fhir" \
-  --header "Authorization: Bearer $token" \
-  --label "hygie-$backend" \
+  "${credentials[@]}" \
+  --label "$label" \
   --server-pid "${server_pid:-$server}" \
   "$@" || status=$?
 if grep -q -E "Traceback|ERROR" "$log"; then

@@ -24,10 +24,15 @@ from hygie.location.radiomap.api import radiomap_router_for
 from hygie.location.tracking.api import tracking_router_for
 from hygie.location.tracking.mqtt import run_mqtt_ingest
 from hygie.location.web import location_web_router
+from hygie.record.mhd import PROVIDE_BUNDLE_CHECKS
+from hygie.record.notifications import run_first_access_notifier
+from hygie.security.context import PrincipalKind
 from hygie.security.edge import Edge, context_of
 from hygie.security.services import build_security
+from hygie.web import portal_router
 
 log = logging.getLogger("hygie.access")
+HOME_OF = {PrincipalKind.PATIENT: "/espace", PrincipalKind.PRACTITIONER: "/pro"}
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -58,19 +63,27 @@ def create_app(
         default_count=settings.default_page_size,
         max_count=settings.max_page_size,
     )
+    router.bundles.add_profile_checks(PROVIDE_BUNDLE_CHECKS)  # IHE MHD ITI-65 rules
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
-        ingest = None
+        tasks = []
         if settings.mqtt_url:
-            ingest = asyncio.create_task(run_mqtt_ingest(settings.mqtt_url, running.state.tracking))
+            tasks.append(
+                asyncio.create_task(run_mqtt_ingest(settings.mqtt_url, running.state.tracking))
+            )
+        if settings.notify_period_seconds > 0:
+            notifier = run_first_access_notifier(
+                running.state, period=settings.notify_period_seconds
+            )
+            tasks.append(asyncio.create_task(notifier))
         try:
             yield
         finally:
-            if ingest is not None:
-                ingest.cancel()
+            for task in tasks:
+                task.cancel()
                 with suppress(asyncio.CancelledError):
-                    await ingest
+                    await task
             await security.aclose()
             if database is None:
                 db.dispose()
@@ -88,8 +101,8 @@ def create_app(
     app.state.store = store
     app.state.fhir_router = router  # domain modules call FHIR through it (http/caller_fhir)
     app.state.security = security
-    for security_router in security.routers(db):  # before /fhir: it serves /fhir/AuditEvent
-        app.include_router(security_router)
+    # /fhir first (every route before it is tried on each FHIR call); it leaves GET
+    # /fhir/AuditEvent to the access history router among the security routers.
     app.router.routes.append(
         fhir_route(
             router,
@@ -97,17 +110,24 @@ def create_app(
             inline_reads=db.dialect == "sqlite",
             enforcement=security.enforcement,
             sink=security.audit_sink,
+            searches_elsewhere=("AuditEvent",),
         )
     )
+    for security_router in security.routers(db):
+        app.include_router(security_router)
     # Domain modules mount their routers below, one line each.
     app.include_router(tracking_router_for(app))
     app.include_router(location_web_router(db, store))
     app.include_router(radiomap_router_for(app))
+    app.include_router(portal_router(security, db))
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        signed_in = context_of(request.scope) is not None
-        return RedirectResponse("/plan" if signed_in else "/connexion", status_code=303)
+        ctx = context_of(request.scope)
+        if ctx is None:
+            return RedirectResponse("/connexion", status_code=303)
+        space = HOME_OF.get(ctx.principal.kind, "/plan")  # each person's own space
+        return RedirectResponse(space, status_code=303)
 
     @app.get("/health")
     def health() -> Response:

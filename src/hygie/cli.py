@@ -11,6 +11,7 @@ import click
 
 from hygie import __version__
 from hygie.cli_support import STARTUP_ERRORS, open_database, security_or_exit, settings_or_exit
+from hygie.identity.cli import identity
 from hygie.location.cli import location
 from hygie.security.accounts.cli import users
 from hygie.security.audit.cli import audit
@@ -103,6 +104,7 @@ def demo() -> None:
     from hygie.demo import load_demo
     from hygie.demo_accounts import create_demo_accounts
     from hygie.location.venue import load_demo_venue
+    from hygie.record.demo_documents import add_demo_documents
     from hygie.security.pep import system_audit
 
     settings = settings_or_exit()
@@ -117,6 +119,7 @@ def demo() -> None:
         try:
             audit = system_audit(security.audit_sink)
             click.echo(load_demo(security.store, settings.fhir_base_url, audit=audit))
+            click.echo(add_demo_documents(security.store, settings.fhir_base_url, audit=audit))
             venue = load_demo_venue(db, security.store)
             click.echo(f"demo map: {venue.venue.name}, {len(venue.locations)} FHIR Locations")
             listing = create_demo_accounts(security.accounts, security.store, settings.data_dir)
@@ -162,3 +165,4 @@ main.add_command(audit)
 main.add_command(keys)
 main.add_command(users)
 main.add_command(clients)
+main.add_command(identity)

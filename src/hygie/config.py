@@ -52,6 +52,7 @@ class Settings:
     oidc_client_id: str = ""
     oidc_client_secret: str = field(default="", repr=False)
     oidc_account_claim: str = "preferred_username"
+    notify_period_seconds: int = 10  # first-access notifications; 0 turns them off
 
     @property
     def demo(self) -> bool:
@@ -110,4 +111,5 @@ class Settings:
             oidc_client_id=env.get("HYGIE_OIDC_CLIENT_ID", ""),
             oidc_client_secret=env.get("HYGIE_OIDC_CLIENT_SECRET", ""),
             oidc_account_claim=env.get("HYGIE_OIDC_ACCOUNT_CLAIM") or "preferred_username",
+            notify_period_seconds=_int(env, "HYGIE_NOTIFY_PERIOD_SECONDS", 10),
         )

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hygie.fhir.access import SystemAccess, SystemAudit
 from hygie.fhir.bundles import BundleProcessor
 from hygie.fhir.reads import ReadService
 from hygie.fhir.store import FhirStore
+from hygie.identity.ins import NIR_OID, Ins, Sex, Traits, ins_key, parse_ins
+from hygie.identity.insi import InsiIdentity, LocalInsi
+from hygie.identity.names import plain
+from hygie.identity.patient import birth_place_extension, ins_identifier
+from hygie.identity.status import IdentityStatus, reliability_extension
+from hygie.record.demo_profile import add_demo_profile
 from hygie.security.accounts.identity import rpps_is_valid
 
 DEMO_SYSTEM = "urn:hygie:demo"
 RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 FINESS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
-INS_NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 
@@ -78,14 +84,21 @@ _MEN = [
     "François",
     "Benoît",
 ]
+# (city, postal code, INSEE code): patients were born where they live; Paris, Lyon and
+# Marseille are coded by arrondissement, as the NIR and the INSEE code of birth place are.
 _CITIES = [
-    ("Paris", "75013", "75", "113"),
-    ("Lyon", "69003", "69", "383"),
-    ("Marseille", "13005", "13", "055"),
-    ("Grenoble", "38000", "38", "185"),
-    ("Ajaccio", "20000", "2A", "004"),
-    ("Lille", "59000", "59", "350"),
+    ("Paris", "75013", "75113"),
+    ("Lyon", "69003", "69383"),
+    ("Marseille", "13005", "13205"),
+    ("Grenoble", "38000", "38185"),
+    ("Ajaccio", "20000", "2A004"),
+    ("Lille", "59000", "59350"),
 ]
+# Identity statuses (RNIV): most patients are qualifiée; these are not, yet.
+_VALIDATED = {5, 17}  # identity document checked, INSi not called yet: no INS
+_PROVISIONAL = {11}  # nothing checked (admitted at night through the emergency room)
+_RECOVERED = {8}  # INSi matched, identity document not seen yet
+_DUPLICATE_OF = 12  # Lefèvre: re-registered as "LEFEBVRE" at the emergency desk
 _SERVICES = ["Cardiologie", "Radiologie", "Chirurgie digestive", "Urgences", "Pneumologie"]
 _STAFF = [
     ("Claire", "Rousseau", "female", "Cardiologie", "Cardiologue"),
@@ -105,16 +118,77 @@ _VITALS = [
 ]
 
 
-def nir_key(number13: str) -> str:
-    """The two-digit key of a NIR (Corsica's 2A/2B count as 19/18 in the sum)."""
-    value = int(number13.replace("2A", "19").replace("2B", "18"))
-    return f"{97 - value % 97:02d}"
-
-
 def demo_rpps(n: int) -> str:
     """The n-th demo RPPS number: 11 digits whose last is the Luhn key, as real ones."""
     base = f"1010023{450 + n * 7:03d}"
     return next(base + d for d in "0123456789" if rpps_is_valid(base + d))
+
+
+@dataclass(frozen=True)
+class _DemoPerson:
+    family: str
+    given: str
+    female: bool
+    birth: date
+    place: tuple[str, str, str]  # city, postal code, INSEE code
+    order: int
+    phone: str
+
+    def ins(self) -> Ins:
+        """The NIR: Corsica was department 20 for births before 1976."""
+        place = self.place[2]
+        if place[:2] in ("2A", "2B") and self.birth.year < 1976:
+            place = "20" + place[2:]
+        number = f"{2 if self.female else 1}{self.birth:%y%m}{place}{self.order:03d}"
+        return parse_ins(number + ins_key(number), NIR_OID)
+
+    def traits(self) -> Traits:
+        sex: Sex = "F" if self.female else "M"
+        return Traits(self.family, (self.given,), self.birth, sex, self.place[2])
+
+
+def _status(i: int) -> IdentityStatus:
+    if i in _VALIDATED:
+        return IdentityStatus.VALIDEE
+    if i in _PROVISIONAL:
+        return IdentityStatus.PROVISOIRE
+    return IdentityStatus.RECUPEREE if i in _RECOVERED else IdentityStatus.QUALIFIEE
+
+
+def _patient(person: _DemoPerson, status: IdentityStatus, chu: str, today: date) -> dict[str, Any]:
+    """A patient with the INS (once INSi matched) and the status RNIV gives them."""
+    document = ("CN" if person.order % 3 else "PA") if status.document_checked else None
+    checked_on = today - timedelta(days=200 + person.order) if document else None
+    city, postal, insee = person.place
+    return {
+        "resourceType": "Patient",
+        "active": True,
+        "extension": [
+            reliability_extension(status, document=document, checked_on=checked_on),
+            birth_place_extension(insee, city),
+        ],
+        "identifier": [ins_identifier(person.ins())] if status.insi_matched else [],
+        "name": [{"use": "official", "family": person.family, "given": [person.given]}],
+        "gender": "female" if person.female else "male",
+        "birthDate": person.birth.isoformat(),
+        "address": [{"city": city, "postalCode": postal, "country": "FR"}],
+        "telecom": [{"system": "phone", "value": person.phone}],
+        "managingOrganization": {"reference": chu},
+    }
+
+
+def _emergency_duplicate(person: _DemoPerson, chu: str) -> dict[str, Any]:
+    """The same person registered again, provisoire, name typed without its accent and
+    in its older spelling: the identity office must find and merge the pair."""
+    return {
+        "resourceType": "Patient",
+        "active": True,
+        "extension": [reliability_extension(IdentityStatus.PROVISOIRE)],
+        "name": [{"use": "official", "family": "LEFEBVRE", "given": [plain(person.given)]}],
+        "gender": "female" if person.female else "male",
+        "birthDate": person.birth.isoformat(),
+        "managingOrganization": {"reference": chu},
+    }
 
 
 class _Builder:
@@ -140,7 +214,11 @@ class _Builder:
         return full_url
 
 
-def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
+def demo_bundle(
+    today: datetime | None = None, *, directory: list[InsiIdentity] | None = None
+) -> dict[str, Any]:
+    """The demo hospital as a transaction Bundle; ``directory`` receives the patients'
+    identities as the national directory (INSi) knows them."""
     rng = random.Random(20261128)  # noqa: S311 - demo data, not security
     today = (today or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     b = _Builder()
@@ -224,30 +302,18 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
         given = rng.choice(_WOMEN if female else _MEN)
         family = _FAMILIES[i]
         birth = datetime(1940, 1, 1) + timedelta(days=rng.randrange(0, 80 * 365))
-        city, postal, dept, commune = rng.choice(_CITIES)
-        nir = f"{2 if female else 1}{birth:%y%m}{dept}{commune}{rng.randrange(1, 999):03d}"
-        patient = b.add(
-            f"patient-{i}",
-            {
-                "resourceType": "Patient",
-                "active": True,
-                "identifier": [{"system": INS_NIR_SYSTEM, "value": nir + nir_key(nir)}],
-                "name": [{"use": "official", "family": family, "given": [given]}],
-                "gender": "female" if female else "male",
-                "birthDate": f"{birth:%Y-%m-%d}",
-                "address": [{"city": city, "postalCode": postal, "country": "FR"}],
-                "telecom": [
-                    {
-                        "system": "phone",
-                        "value": f"06 {rng.randrange(10, 99)} "
-                        f"{rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
-                    }
-                ],
-                "managingOrganization": {"reference": chu},
-            },
-        )
+        place = rng.choice(_CITIES)
+        order = rng.randrange(1, 999)
+        phone = "06 " + " ".join(str(rng.randrange(10, 99)) for _ in range(4))
+        person = _DemoPerson(family, given, female, birth.date(), place, order, phone)
+        if directory is not None:
+            directory.append(InsiIdentity(person.ins(), person.traits()))
+        patient = b.add(f"patient-{i}", _patient(person, _status(i), chu, today.date()))
+        if i == _DUPLICATE_OF:
+            b.add("patient-24", _emergency_duplicate(person, chu))
         doctor = staff[i % len(staff)]
         visit = today - timedelta(days=rng.randrange(1, 120), hours=rng.randrange(0, 9))
+        add_demo_profile(b.add, i, patient, doctor, visit)
         encounter = b.add(
             f"enc-{i}",
             {
@@ -317,6 +383,13 @@ def demo_bundle(today: datetime | None = None) -> dict[str, Any]:
             },
         )
     return {"resourceType": "Bundle", "type": "transaction", "entry": b.entries}
+
+
+def demo_insi() -> LocalInsi:
+    """The INSi teleservice as the demo patients' national directory would answer it."""
+    directory: list[InsiIdentity] = []
+    demo_bundle(directory=directory)
+    return LocalInsi(directory)
 
 
 def load_demo(

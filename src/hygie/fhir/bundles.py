@@ -7,12 +7,16 @@ batch runs each entry on its own and reports each outcome.
 
 Every entry passes the request's guard: its type-level check while the Bundle is parsed,
 before any I/O, then the instance-level checks of the store and of reads.
+
+A Bundle that declares a profile (``meta.profile``) with a registered check must pass it
+before anything else is done: the composition root registers them (IHE MHD's Provide
+Document Bundle rules, see ``hygie.record.mhd``), so the engine imports no domain code.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
     from hygie.fhir.reads import ReadService
 
 MAX_ENTRIES = 10_000
+# Raises a FhirError (naming the entry at fault) unless the Bundle meets its profile's rules.
+ProfileCheck = Callable[[dict[str, Any]], None]
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
 _STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content"}
 
@@ -63,6 +69,11 @@ class BundleProcessor:
         self.store = store
         self.reads = reads
         self.fhir_base = fhir_base
+        self._profile_checks: dict[str, ProfileCheck] = {}
+
+    def add_profile_checks(self, checks: Mapping[str, ProfileCheck]) -> None:
+        """Check Bundles declaring one of these profiles (canonical URL -> check)."""
+        self._profile_checks.update(checks)
 
     def process(
         self, bundle: object, *, guard: AccessGuard, return_resources: bool = False
@@ -74,6 +85,7 @@ class BundleProcessor:
             raise bad_request(
                 f"Bundle.type must be batch or transaction, got {kind!r}", "Bundle.type"
             )
+        self._check_profiles(bundle)
         entries = self._parse_entries(bundle)
         if kind == "transaction":
             for entry in entries:
@@ -85,6 +97,17 @@ class BundleProcessor:
         return {"resourceType": "Bundle", "type": f"{kind}-response", "entry": responses}
 
     # -- parsing --------------------------------------------------------------------------
+    def _check_profiles(self, bundle: dict[str, Any]) -> None:
+        meta = bundle.get("meta")
+        profiles = meta.get("profile") if isinstance(meta, dict) else None
+        if not isinstance(profiles, list) or not self._profile_checks:
+            return
+        for profile in profiles:
+            # A canonical may carry its version: "url|4.2.0".
+            check = self._profile_checks.get(str(profile).split("|", 1)[0])
+            if check is not None:
+                check(bundle)
+
     def _parse_entries(self, bundle: dict[str, Any]) -> list[Entry]:
         raw_entries = bundle.get("entry", [])
         if not isinstance(raw_entries, list):
@@ -407,6 +430,11 @@ def _check_no_duplicates(entries: list[Entry]) -> None:
         seen[entry.target] = entry.index
 
 
+# Elements that point at another entry by its fullUrl: Reference.reference and url elements
+# such as Attachment.url (IHE MHD: a DocumentReference's content is a Binary of the Bundle).
+_POINTERS = frozenset({"reference", "url"})
+
+
 def _rewrite(value: Any, mapping: dict[str, str]) -> Any:
     """Replace references to other entries' fullUrls with the ids the server assigned."""
     if not mapping:
@@ -414,7 +442,7 @@ def _rewrite(value: Any, mapping: dict[str, str]) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key == "reference" and isinstance(item, str) and item in mapping:
+            if key in _POINTERS and isinstance(item, str) and item in mapping:
                 out[key] = mapping[item]
             else:
                 out[key] = _rewrite(item, mapping)

@@ -62,11 +62,11 @@ class ReadService:
 
     def _search(self, conn: Connection, query: SearchQuery, guard: AccessGuard) -> SearchPage:
         page = execute_search(conn, query, self.store.registry, narrowing=guard.narrowing())
-        reveal = self.store.reveal
+        reveal_all = self.store.reveal_all
         return replace(
             page,
-            matches=[reveal(m) for m in guard.release(conn, SEARCH, page.matches)],
-            includes=[reveal(i) for i in guard.release(conn, SEARCH, page.includes)],
+            matches=reveal_all(guard.release(conn, SEARCH, page.matches)),
+            includes=reveal_all(guard.release(conn, SEARCH, page.includes)),
         )
 
     def history(
@@ -112,10 +112,14 @@ class ReadService:
             links.append(
                 {"relation": "next", "url": _url(base, [*kept, ("_before", str(rows[-1][0]))])}
             )
+        live = [v for _h, _m, v in rows if (v.reference, v.version) in visible and not v.deleted]
+        readable = {(v.reference, v.version): v for v in self.store.reveal_all(live)}
         entries = []
         for _hseq, method, stored in rows:
             if (stored.reference, stored.version) not in visible:
                 continue
+            if not stored.deleted and (stored.reference, stored.version) not in readable:
+                continue  # its content was erased
             entry: dict[str, Any] = {
                 "fullUrl": f"{self.fhir_base}/{stored.reference}",
                 "request": {
@@ -131,7 +135,7 @@ class ReadService:
                 },
             }
             if not stored.deleted:
-                entry["resource"] = self.store.reveal(stored).resource()
+                entry["resource"] = readable[(stored.reference, stored.version)].resource()
             entries.append(entry)
         return {"resourceType": "Bundle", "type": "history", "link": links, "entry": entries}
 

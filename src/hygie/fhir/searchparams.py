@@ -1,7 +1,8 @@
 """The search parameters Hygie indexes: the official FHIR R4 SearchParameter definitions.
 
 Loaded once from ``data/search-parameters.json`` (built by scripts/build_search_parameters.py
-from the HL7 definitions). ``_id`` and ``_lastUpdated`` are answered from the resource
+from the HL7 definitions), plus the few that implementation guides Hygie follows define
+(:data:`PROFILE_PARAMS`). ``_id`` and ``_lastUpdated`` are answered from the resource
 table itself; every other parameter is indexed from its FHIRPath expression.
 """
 
@@ -26,6 +27,22 @@ class SearchParam:
     expression: str  # FHIRPath restricted to this resource type, e.g. "Observation.code"
     targets: tuple[str, ...]  # resource types a reference parameter may point to
     url: str
+
+
+# Defined by implementation guides rather than FHIR R4 itself: IHE MHD's Find Document
+# References (ITI-67) searches DocumentReference by the document's creation time.
+PROFILE_PARAMS: tuple[tuple[str, SearchParam], ...] = (
+    (
+        "DocumentReference",
+        SearchParam(
+            "creation",
+            "date",
+            "DocumentReference.content.attachment.creation",
+            (),
+            "https://profiles.ihe.net/ITI/MHD/SearchParameter/DocumentReference-Creation",
+        ),
+    ),
+)
 
 
 class SearchParamRegistry:
@@ -77,6 +94,8 @@ def default_registry() -> SearchParamRegistry:
             for p in params
         }
         by_type[resource_type].update(_generic_params(resource_type, raw["generic"]))
+    for resource_type, param in PROFILE_PARAMS:
+        by_type[resource_type][param.code] = param
     return SearchParamRegistry(by_type, raw["generic"])
 
 

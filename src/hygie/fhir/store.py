@@ -41,6 +41,7 @@ from hygie.fhir.model import StoredResource, WriteResult
 from hygie.fhir.search import find_matches
 from hygie.fhir.searchparams import SearchParamRegistry, default_registry
 from hygie.fhir.validation import KNOWN_RESOURCE_TYPES, validate
+from hygie.fhir.validation_rules import ResourceRules
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _CURRENT = (
@@ -76,6 +77,7 @@ class FhirStore:
         clock: Callable[[], int] = _now_us,
         codec: ContentCodec | None = None,
         observers: Sequence[WriteObserver] = (),
+        rules: ResourceRules | None = None,
     ) -> None:
         self.database = database
         self.registry = registry or default_registry()
@@ -83,6 +85,7 @@ class FhirStore:
         self._clock = clock
         self.codec = codec  # how contents are kept at rest (Binary encryption)
         self.observers = tuple(observers)  # run in the transaction of every write
+        self.rules = rules  # business rules per resource type (a 422), from the composition root
 
     def prepare(self, bodies: Sequence[object]) -> None:
         """Let the codec do what must not run inside a write transaction (key creation)."""
@@ -92,6 +95,18 @@ class FhirStore:
     def reveal(self, stored: StoredResource) -> StoredResource:
         """The version as the caller sees it (Binary data decrypted)."""
         return stored if self.codec is None or stored.deleted else self.codec.reveal(stored)
+
+    def reveal_all(self, versions: Sequence[StoredResource]) -> list[StoredResource]:
+        """:meth:`reveal` for a search or history page: a version whose content was erased
+        (410: its patient's data key is destroyed) is left out, not the whole page."""
+        revealed = []
+        for stored in versions:
+            try:
+                revealed.append(self.reveal(stored))
+            except FhirError as error:
+                if error.status != 410:
+                    raise
+        return revealed
 
     # -- reads ------------------------------------------------------------------------
     def read(self, resource_type: str, resource_id: str) -> StoredResource:
@@ -266,7 +281,7 @@ class StoreTransaction:
         ``urn:uuid:`` references can be rewritten before the entries are written.
         ``expected_type`` is the type the request was addressed to (POST /fhir/Patient).
         """
-        body = validate(resource, expected_type=expected_type)
+        body = validate(resource, expected_type=expected_type, rules=self.store.rules)
         resource_type = body["resourceType"]
         if if_none_exist is not None:
             matches = self.find_visible(resource_type, if_none_exist)
@@ -294,7 +309,7 @@ class StoreTransaction:
         bodies = []
         for position, (resource, resource_id, expected_type) in enumerate(items):
             try:
-                body = validate(resource, expected_type=expected_type)
+                body = validate(resource, expected_type=expected_type, rules=self.store.rules)
                 self._admit(CREATE, body, None)
             except FhirError as error:
                 raise ItemError(position, error) from None
@@ -311,7 +326,7 @@ class StoreTransaction:
     ) -> WriteResult:
         """Replace the current version; create the resource under this id if it never existed."""
         check_id(resource_id)
-        body = validate(resource, expected_type=resource_type)
+        body = validate(resource, expected_type=resource_type, rules=self.store.rules)
         if body.get("id") != resource_id:
             raise bad_request(
                 f"the resource's id ({body.get('id')!r}) must equal the id in the URL "
@@ -338,7 +353,7 @@ class StoreTransaction:
     def conditional_update(
         self, resource_type: str, criteria: str, resource: object
     ) -> WriteResult:
-        body = validate(resource, expected_type=resource_type)
+        body = validate(resource, expected_type=resource_type, rules=self.store.rules)
         matches = self.find_visible(resource_type, criteria)
         if len(matches) > 1:
             raise FhirError(
@@ -467,7 +482,7 @@ class StoreTransaction:
         """Version 1 of new resources: one multi-row INSERT per table, whatever their number."""
         now = self._next_timestamp(None)
         stamped = [self._stamp(body, resource_id, 1, now) for body, resource_id in bodies]
-        kept = [self._seal(body) for body in stamped]
+        kept = [self._seal(body, stamped) for body in stamped]
         rows = [
             {
                 "resource_type": body["resourceType"],
@@ -523,9 +538,9 @@ class StoreTransaction:
         self._observe([(stored, stamped)])
         return stored
 
-    def _seal(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _seal(self, body: dict[str, Any], batch: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
         codec = self.store.codec
-        return body if codec is None else codec.seal(self.conn, body)
+        return body if codec is None else codec.seal(self.conn, body, batch)
 
     def _observe(self, written: Sequence[tuple[StoredResource, dict[str, Any] | None]]) -> None:
         for observer in self.store.observers:

@@ -26,6 +26,9 @@ SubstanceSpecification) and rewrote Evidence and EvidenceVariable
 are not accepted. R4B-only types (Citation, SubscriptionTopic...) are not R4 and are not
 accepted either. In the R4 types R4B kept, what R4B added is removed from the tables
 (validation_schema.py: CodeableReference and RatioRange choices, subjectCanonical).
+
+Business rules beyond the structure (the INS of a Patient ...) are the composition root's:
+``rules`` (validation_rules.py) runs them once the structure is valid, refusing with 422.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 
 from hygie.fhir.errors import FhirError, Issue
 from hygie.fhir.validation_primitives import describe
+from hygie.fhir.validation_rules import ResourceRules
 from hygie.fhir.validation_schema import resource_model, table_of
 from hygie.fhir.validation_walk import MAX_DEPTH, Report, TooDeep, Walker
 
@@ -87,8 +91,12 @@ NOT_IN_R4B = frozenset(
 KNOWN_RESOURCE_TYPES: frozenset[str] = R4_RESOURCE_TYPES - NOT_IN_R4B
 
 
-def validate(resource: object, *, expected_type: str | None = None) -> dict[str, Any]:
-    """Judge a parsed JSON value as a FHIR R4 resource; return it unchanged (the same dict)."""
+def validate(
+    resource: object, *, expected_type: str | None = None, rules: ResourceRules | None = None
+) -> dict[str, Any]:
+    """Judge a parsed JSON value as a FHIR R4 resource; return it unchanged (the same dict).
+
+    Structural problems are a 400; then ``rules`` may refuse it with a 422."""
     if not isinstance(resource, dict):
         raise _invalid(f"a FHIR resource is a JSON object, got {describe(resource)}")
     resource_type = resource.get("resourceType")
@@ -118,6 +126,8 @@ def validate(resource: object, *, expected_type: str | None = None) -> dict[str,
         ) from None
     if report.issues:
         raise FhirError(400, report.outcome())
+    if rules is not None:
+        rules.check(resource)
     return resource
 
 

@@ -10,12 +10,14 @@ they never wait (WAL snapshots) and take ~0.1 ms, less than the hop to a thread 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
+from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from hygie.fhir.capability import capability_statement
 from hygie.fhir.errors import FhirError, Issue
@@ -59,6 +61,25 @@ class _Collected:
         return []
 
 
+class FhirRoute(Route):
+    """``/fhir{path}``, meant to be the first route (FHIR calls are most of the traffic, and
+    every route before it is tried on each of them), except the searches another router
+    serves itself (``GET /fhir/AuditEvent``), left to the routes after it."""
+
+    def __init__(
+        self, endpoint: Callable[[Request], object], *, searches_elsewhere: Collection[str]
+    ) -> None:
+        super().__init__("/fhir{path:path}", endpoint, methods=METHODS)
+        self._elsewhere = frozenset(
+            f"/fhir/{resource_type}" for resource_type in searches_elsewhere
+        )
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("method") == "GET" and get_route_path(scope) in self._elsewhere:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def fhir_route(
     router: FhirRouter,
     max_body_bytes: int,
@@ -66,10 +87,12 @@ def fhir_route(
     inline_reads: bool,
     enforcement: EnforcementPoint,
     sink: AuditSink,
+    searches_elsewhere: Collection[str] = (),
 ) -> Route:
     """``/fhir``: each request gets the guard of its caller (the edge has authenticated it);
     its audit entries are stored, awaited without blocking the event loop, before the
-    response leaves."""
+    response leaves. ``searches_elsewhere``: resource types whose search another route
+    serves (see :class:`FhirRoute`)."""
 
     async def endpoint(request: Request) -> Response:
         ctx = context_of(request.scope)
@@ -78,10 +101,13 @@ def fhir_route(
                 capabilities = capability_statement(router.store, router.fhir_base)
                 return to_response(FhirResponse.json(200, capabilities))
             return _outcome(401, "login", "authentication required")
-        try:
-            body = await read_body(request, max_body_bytes)
-        except BodyTooLarge:
-            return _outcome(413, "too-costly", f"the request body exceeds {max_body_bytes} bytes")
+        body = b""
+        if request.method != "GET":  # a FHIR GET carries no body: nothing to read
+            try:
+                body = await read_body(request, max_body_bytes)
+            except BodyTooLarge:
+                limit = f"the request body exceeds {max_body_bytes} bytes"
+                return _outcome(413, "too-costly", limit)
         fhir_request = FhirRequest(
             method=request.method,
             path=request.path_params["path"].strip("/"),
@@ -103,7 +129,7 @@ def fhir_route(
                 return _outcome(503, "transient", "the access could not be recorded; retry")
         return to_response(response)
 
-    return Route("/fhir{path:path}", endpoint, methods=METHODS)
+    return FhirRoute(endpoint, searches_elsewhere=searches_elsewhere)
 
 
 def _outcome(status: int, code: str, message: str) -> Response:

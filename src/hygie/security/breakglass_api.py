@@ -57,7 +57,9 @@ def breakglass_router(
         return await run_in_threadpool(_open, ctx, patient, reason)
 
     def _open(ctx: RequestContext, patient: str, reason: str) -> JSONResponse:
-        decision = pdp.decide(ctx, "break-glass.open", _facts(db, ctx, patient, int(clock())))
+        decision = pdp.decide(
+            ctx, "break-glass.open", breakglass_facts(db, ctx, patient, int(clock()))
+        )
         if not decision.allowed:
             return _error(403, decision.reason)
         try:
@@ -75,7 +77,8 @@ def breakglass_router(
     return router
 
 
-def _facts(db: Database, ctx: RequestContext, patient: str, now: int) -> ResourceFacts:
+def breakglass_facts(db: Database, ctx: RequestContext, patient: str, now: int) -> ResourceFacts:
+    """The facts the PDP decides `break-glass.open` on (the API and the portal form)."""
     principal = ctx.principal
     callers = frozenset(r for r in (principal.fhir_ref, principal.organization_ref) if r)
     if principal.kind is not PrincipalKind.PRACTITIONER or not patient.startswith("Patient/"):

@@ -10,10 +10,10 @@ public nor mapped is refused: default deny.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from http.cookies import SimpleCookie
 from typing import Protocol
 from urllib.parse import quote
@@ -27,12 +27,14 @@ from hygie.security.context import RequestContext
 from hygie.security.oauth.errors import AuthenticationFailed
 from hygie.security.pep.audit import actor_of
 from hygie.security.policy.model import DecisionPoint, ResourceFacts
+from hygie.security.request_ids import new_request_id
 from hygie.security.sessions.service import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY = "hygie.context"  # where the RequestContext lives in the ASGI scope's state
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ZONE_CACHE_SIZE = 4096  # source addresses whose network zone is remembered
 
 # Reachable without credentials: sign-in, discovery, health, static files. Prefixes.
 PUBLIC_PREFIXES = (
@@ -143,7 +145,8 @@ class Edge:
         self.app = app
         self.tokens = tokens
         self.sessions = sessions
-        self.zone_of = zone_of
+        # Zones are configured at start-up: an address's zone never changes while serving.
+        self.zone_of = lru_cache(maxsize=ZONE_CACHE_SIZE)(zone_of)
         self.pdp = pdp
         self.audit = audit
         self.origin = _origin(base_url)
@@ -249,7 +252,7 @@ class Edge:
 def _with_request_id(ctx: RequestContext | None) -> RequestContext | None:
     if ctx is None or ctx.request_id:
         return ctx
-    return replace(ctx, request_id=uuid.uuid4().hex)
+    return replace(ctx, request_id=new_request_id())
 
 
 def _origin(url: str) -> str:

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from hygie.config import Settings
 from hygie.db.engine import Database
 from hygie.fhir.store import FhirStore
+from hygie.fhir.validation_rules import ResourceRules
+from hygie.identity.fhir_rules import IDENTITY_RULES
 from hygie.security.accounts import AccountService
 from hygie.security.app_secret import derive_key, load_app_secret
 from hygie.security.audit import AuditLog, load_signer
@@ -140,7 +142,7 @@ def build_security(
             public_origin=_origin(settings.base_url),
             audit=audit_log,
         )
-    store = secure_store(db, keyring)
+    store = secure_store(db, keyring, rules=ResourceRules(IDENTITY_RULES))
     pdp = CedarDecisionPoint.load()
     sink = AuditSink(audit_log)
     return Security(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from joserfc.jwk import ECKey
 from hygie.db.engine import Database
 from hygie.security.accounts import AccountService
 from hygie.security.accounts.model import Account
+from hygie.security.accounts.tables import security_accounts_account
 from hygie.security.context import RequestContext
+from hygie.security.oauth.authenticator import STATE_TTL
 from hygie.security.oauth.clients import Client
 from hygie.security.oauth.errors import AuthenticationFailed
 from hygie.security.oauth.server import AuthorizationServer
@@ -196,12 +199,36 @@ def test_disabled_account_and_revoked_client_stop_live_tokens(
 ) -> None:
     body, dpop = issued
     token = body["access_token"]
+    # In use (its state is remembered for a second): a change made here is effective at once.
+    assert use(server, token, dpop.proof("GET", URL, token=token)) is not None
     accounts.disable(patient.id)
     assert refused(server, token, dpop.proof("GET", URL, token=token))
     accounts.enable(patient.id)
     assert use(server, token, dpop.proof("GET", URL, token=token)) is not None
     server.clients.revoke(public_app.id)
     assert refused(server, token, dpop.proof("GET", URL, token=token))
+
+
+@backends
+def test_a_revocation_made_by_another_process_stops_the_token_within_the_bound(
+    database: Database,
+    server: AuthorizationServer,
+    patient: Account,
+    issued: tuple[dict[str, str], DpopKey],
+) -> None:
+    """The CLI or another worker changes the database without this process hearing of it:
+    the token still stops within STATE_TTL, as docs/architecture.md says."""
+    body, dpop = issued
+    token = body["access_token"]
+    assert use(server, token, dpop.proof("GET", URL, token=token)) is not None
+    with database.write() as conn:
+        conn.execute(
+            security_accounts_account.update()
+            .where(security_accounts_account.c.id == patient.id)
+            .values(disabled=True)
+        )
+    time.sleep(STATE_TTL + 0.05)
+    assert "the account is disabled" in refused(server, token, dpop.proof("GET", URL, token=token))
 
 
 @backends

@@ -8,6 +8,7 @@ from alembic import context
 import hygie.location.radiomap.tables
 import hygie.location.tracking.tables
 import hygie.location.venue.tables
+import hygie.record.tables
 import hygie.security.accounts.tables
 import hygie.security.audit.tables
 import hygie.security.crypto.tables

@@ -1,15 +1,17 @@
 """WiFi positioning: building, level and coordinates from one scan.
 
-Method (chosen by cross-user validation on the UJIIndoorLoc training data, see
-bench/bench_positioning.py): Bray-Curtis (Sorensen) dissimilarity between scans, RSSI in the
-"powed" representation ((rssi - floor) / -floor) ** power, with two powers:
+Method (chosen on held-out parts of the UJIIndoorLoc training data, see
+bench/tune_positioning.py): Bray-Curtis (Sorensen) dissimilarity between scans, RSSI in the
+"powed" representation ((rssi - floor) / -floor) ** power, with several powers:
 1. building: weighted vote of the nearest fingerprints over the whole map (power 1.5);
 2. level: weighted vote of the nearest fingerprints of that building (power e, so that the
    strong access points, mostly those of the same level, weigh more);
 3. coordinates: inverse-distance-weighted mean (steep weights) of the nearest fingerprints of
-   that building (power 1.5). Neighbours on another level than the voted one count less but
+   that building. Neighbours on another level than the voted one count less but
    are not dropped: neighbouring levels share the same plan, and a wrong level vote would
-   otherwise pull the fix far away.
+   otherwise pull the fix far away. The fix is the mean of such estimates in several powed
+   representations (powers 1, 1.5 and e), each re-ranking the same nearest candidates: their
+   errors partly cancel.
 A scan costs O(APs heard x fingerprints): only the rows of the heard access points are read.
 """
 
@@ -55,13 +57,16 @@ class PositionerConfig:
     # coordinates, and for the level
     position_power: float = 1.5
     level_power: float = math.e
+    # coordinates are the mean of the kNN estimates in the representation of each of these
+    # powers: each re-ranks the same offset-corrected candidates (an ensemble, cheap)
+    coordinate_powers: tuple[float, ...] = (1.0, 1.5, math.e)
     # each scan is also tried with its RSSI shifted by these offsets (phones differ), against
     # its nearest offset_candidates fingerprints; the first offset wins ties
     rssi_offsets_db: tuple[float, ...] = (0.0, -4.0, 4.0, -8.0, 8.0)
-    offset_candidates: int = 200
+    offset_candidates: int = 100
     # uncertainty_m = scale x weighted spread of the neighbours + offset, calibrated on the
     # cross-user holdout so that about 68 % of fixes fall within it
-    uncertainty_scale: float = 1.33
+    uncertainty_scale: float = 1.1
     uncertainty_offset_m: float = 2.0
 
     def __post_init__(self) -> None:
@@ -69,6 +74,8 @@ class PositionerConfig:
             raise ValueError("k_building, k_level and k_position must be at least 1")
         if self.offset_candidates < self.k_building + self.k_position:
             raise ValueError("offset_candidates must be at least k_building + k_position")
+        if not self.coordinate_powers or min(self.coordinate_powers) <= 0:
+            raise ValueError("coordinate_powers must list one or more powers, all > 0")
         if not self.rssi_offsets_db or not all(map(math.isfinite, self.rssi_offsets_db)):
             raise ValueError("rssi_offsets_db must list at least one finite offset")
         if not 0 < self.other_level_weight <= 1:
@@ -122,6 +129,8 @@ class Positioner:
         # (AP, fingerprint): a scan's few heard APs are contiguous rows
         self._position_t: Float32Array = np.empty((0, 0), np.float32)
         self._position_sum: Float32Array = np.empty(0, np.float32)
+        # per coordinate power, each fingerprint's sum over APs (Bray-Curtis denominator)
+        self._coordinate_sums: Float32Array = np.empty((0, 0), np.float32)
         self._heard_in_map: npt.NDArray[np.bool_] = np.empty(0, np.bool_)
         self._building_code: IntArray = np.empty(0, np.int64)
         self._x: FloatArray = np.empty(0)
@@ -148,6 +157,10 @@ class Positioner:
         # access points some fingerprint heard above the floor: a scan must hear one of them
         self._heard_in_map = np.asarray(self._position_t.any(axis=1))
         self._position_sum = signal[_POSITION].sum(axis=1)
+        unit = self._unit(radio_map.rssi)
+        self._coordinate_sums = np.stack(
+            [(unit**power).sum(axis=1) for power in self.config.coordinate_powers]
+        ).astype(np.float32)
         for b in range(len(self._buildings)):
             rows = np.flatnonzero(self._building_code == b)
             aps = np.flatnonzero(heard[rows].any(axis=0))
@@ -272,15 +285,17 @@ class Positioner:
         building = _shares(
             candidate_dist[:, :k], self._building_code[candidates[:, :k]], len(self._buildings)
         ).argmax(axis=1)
+        rankings = self._coordinate_rankings(rssi + offset[:, None], candidates, candidate_dist)
         fixes: list[Fix | None] = [None] * len(dist)
         for b, model in enumerate(self._models):
             scans = np.flatnonzero(building == b)
             if scans.size == 0:
                 continue
-            near, near_dist = self._nearest_in(
-                b, model, dist[scans], candidates[scans], candidate_dist[scans]
-            )
-            located = self._locate_in(b, model, near, near_dist, signal[:, scans])
+            neighbours = [
+                self._nearest_in(b, model, dist[scans], ranked[scans], ranked_dist[scans])
+                for ranked, ranked_dist in rankings
+            ]
+            located = self._locate_in(b, model, neighbours, signal[:, scans])
             for i, fix in zip(scans.tolist(), located, strict=True):
                 fixes[i] = fix
         return [fix for fix in fixes if fix is not None]
@@ -304,7 +319,7 @@ class Positioner:
             shifted = (self._unit(rssi[i, heard] + offsets) ** cfg.position_power).astype(
                 np.float32
             )
-            rows_t = self._position_t[heard][:, candidates[i]]
+            rows_t = self._position_t[np.ix_(heard, candidates[i])]
             shared = np.minimum(rows_t[None, :, :], shifted[:, :, None]).sum(axis=1)
             total = shifted.sum(axis=1)[:, None] + self._position_sum[candidates[i]]
             # a fingerprint and a shifted scan that both hear nothing are simply unlike
@@ -313,6 +328,45 @@ class Positioner:
             winner = int(np.argmin(fit))
             best[i], chosen[i] = dist[winner], cfg.rssi_offsets_db[winner]
         return chosen, best
+
+    def _coordinate_rankings(
+        self, shifted_rssi: FloatArray, candidates: IntArray, candidate_dist: Float32Array
+    ) -> list[tuple[IntArray, Float32Array]]:
+        """Per coordinate power: the candidates re-measured in that representation, nearest first.
+
+        Only the few candidates are re-measured: their powed RSSI is derived from the stored
+        position representation, so no other copy of the map is kept.
+        """
+        cfg = self.config
+        unit = self._unit(shifted_rssi)
+        ranked_dist = {
+            r: np.empty(candidates.shape, np.float32)
+            for r, power in enumerate(cfg.coordinate_powers)
+            if power != cfg.position_power
+        }
+        for i, scan in enumerate(unit):
+            heard = np.flatnonzero(scan)
+            rows_t = self._position_t[np.ix_(heard, candidates[i])]
+            for r, dist in ranked_dist.items():
+                power = cfg.coordinate_powers[r]
+                dist[i] = _bray_curtis(
+                    rows_t ** np.float32(power / cfg.position_power),
+                    self._coordinate_sums[r, candidates[i]],
+                    (scan[heard] ** power).astype(np.float32),
+                )
+        rankings = []
+        for r in range(len(cfg.coordinate_powers)):
+            if r not in ranked_dist:
+                rankings.append((candidates, candidate_dist))
+                continue
+            order = np.argsort(ranked_dist[r], axis=1, kind="stable")
+            rankings.append(
+                (
+                    np.take_along_axis(candidates, order, axis=1),
+                    np.take_along_axis(ranked_dist[r], order, axis=1),
+                )
+            )
+        return rankings
 
     def _nearest_in(
         self,
@@ -345,11 +399,11 @@ class Positioner:
         self,
         b: int,
         model: _Building,
-        near: IntArray,
-        near_dist: Float32Array,
+        neighbours: list[tuple[IntArray, Float32Array]],
         signal: Float32Array,
     ) -> list[Fix]:
-        """Level and coordinates of scans in building ``b``, given their nearest fingerprints."""
+        """Level and coordinates of scans in building ``b``, given their nearest fingerprints
+        in each coordinate representation."""
         cfg = self.config
         level_dist = np.empty((signal.shape[1], model.rows.size), np.float32)
         for i, scan in enumerate(signal[_LEVEL]):
@@ -369,13 +423,16 @@ class Positioner:
             model.levels.size,
         )
         level = level_share.argmax(axis=1)
-        weights = 1.0 / (near_dist.astype(np.float64) + 1e-6) ** cfg.weight_power
-        same_level = model.levels[level][:, None] == self._level[near]
-        weights *= np.where(same_level, 1.0, cfg.other_level_weight)
-        weights /= weights.sum(axis=1, keepdims=True)
-        xs, ys = self._x[near], self._y[near]
-        x, y = (weights * xs).sum(axis=1), (weights * ys).sum(axis=1)
-        spread = np.sqrt((weights * ((xs - x[:, None]) ** 2 + (ys - y[:, None]) ** 2)).sum(axis=1))
+        # one inverse-distance-weighted estimate per representation; the fix is their mean
+        estimates = [
+            self._weighted(near, near_dist, model.levels[level]) for near, near_dist in neighbours
+        ]
+        x = np.mean([e[0] for e in estimates], axis=0)
+        y = np.mean([e[1] for e in estimates], axis=0)
+        # spread of all the neighbours around the fix
+        spread = np.sqrt(
+            np.mean([e[2] + (e[0] - x) ** 2 + (e[1] - y) ** 2 for e in estimates], axis=0)
+        )
         uncertainty = cfg.uncertainty_scale * spread + cfg.uncertainty_offset_m
         aps_used = (signal[_POSITION] > 0).sum(axis=1)
         return [
@@ -388,8 +445,21 @@ class Positioner:
                 level_confidence=float(level_share[i, level[i]]),
                 aps_used=int(aps_used[i]),
             )
-            for i in range(near.shape[0])
+            for i in range(x.size)
         ]
+
+    def _weighted(
+        self, near: IntArray, near_dist: Float32Array, level: IntArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """x, y and weighted squared spread of the neighbours; other levels count less."""
+        cfg = self.config
+        weights = 1.0 / (near_dist.astype(np.float64) + 1e-6) ** cfg.weight_power
+        weights *= np.where(level[:, None] == self._level[near], 1.0, cfg.other_level_weight)
+        weights /= weights.sum(axis=1, keepdims=True)
+        xs, ys = self._x[near], self._y[near]
+        x, y = (weights * xs).sum(axis=1), (weights * ys).sum(axis=1)
+        spread2 = (weights * ((xs - x[:, None]) ** 2 + (ys - y[:, None]) ** 2)).sum(axis=1)
+        return x, y, spread2
 
 
 def _bray_curtis(

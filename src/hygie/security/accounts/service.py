@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from hygie.db.engine import Database
+from hygie.security import revocations
 from hygie.security.accounts import identity, passkeys, throttle
 from hygie.security.accounts import totp as totp_codes
 from hygie.security.accounts.model import (
@@ -169,6 +170,7 @@ class AccountService:
             )
         if done.rowcount != 1:
             raise AccountNotFound(account_id)
+        revocations.notify()  # the account's live tokens stop (or work again) at once
 
     def principal(self, account: Account) -> Principal:
         return Principal(

@@ -154,8 +154,10 @@ def from_leaf(leaf: bytes) -> tuple[int, AuditEntry]:
 
 
 def format_time(moment: datetime) -> str:
-    """UTC instant with microseconds and a Z: the leaf's and the AuditEvent's time format."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC instant with microseconds and a Z: the leaf's and the AuditEvent's time format
+    (``isoformat`` writes what ``%Y-%m-%dT%H:%M:%S.%f`` would, several times faster)."""
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return naive.isoformat(timespec="microseconds") + "Z"
 
 
 def _as_dict(entry: AuditEntry) -> dict[str, Any]:

@@ -13,9 +13,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ClauseElement, Connection, Dialect, Row, bindparam, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from hygie.db.engine import Database
 from hygie.security.audit import merkle
@@ -130,40 +133,60 @@ class AuditLog:
         if not entries:
             return []
         with self._db.write() as conn:
-            head = conn.execute(
-                select(security_audit_head.c.size, security_audit_head.c.frontier)
-                .where(security_audit_head.c.id == HEAD_ID)
-                .with_for_update()
-            ).one()
-            first = size = int(head.size)
-            frontier = _split_frontier(bytes(head.frontier))
-            rows: list[dict[str, object]] = []
-            nodes: list[dict[str, object]] = []
-            for entry in entries:
-                leaf = to_leaf(entry, size)
-                digest = merkle.leaf_hash(leaf)
-                rows.append(
-                    {
-                        "idx": size,
-                        "leaf": leaf,
-                        "leaf_hash": digest,
-                        "time_us": _micros(entry),
-                        "patient_ref": entry.patient,
-                    }
+            sql = _append_sql(conn.dialect)
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(*sql.lock_head.call({"head_id": HEAD_ID}))
+                head = cursor.fetchone()
+                if head is None:
+                    raise LookupError("the audit log has no head row: run `hygie migrate`")
+                first = size = int(head[0])
+                frontier = _split_frontier(bytes(head[1]))
+                rows: list[dict[str, object]] = []
+                nodes: list[dict[str, object]] = []
+                for entry in entries:
+                    leaf = to_leaf(entry, size)
+                    digest = merkle.leaf_hash(leaf)
+                    rows.append(
+                        {
+                            "idx": size,
+                            "leaf": leaf,
+                            "leaf_hash": digest,
+                            "time_us": _micros(entry),
+                            "patient_ref": entry.patient,
+                        }
+                    )
+                    nodes.extend(
+                        {"pos": merkle.flat_position(level, index), "hash": value}
+                        for level, index, value in merkle.push_leaf(frontier, size, digest)
+                    )
+                    size += 1
+                cursor.executemany(*sql.insert_entry.call_many(rows))
+                if nodes:
+                    cursor.executemany(*sql.insert_node.call_many(nodes))
+                cursor.execute(
+                    *sql.update_head.call(
+                        {
+                            "head_id": HEAD_ID,
+                            "new_size": size,
+                            "new_root": merkle.fold_frontier(frontier),
+                            "new_frontier": b"".join(frontier),
+                        }
+                    )
                 )
-                nodes.extend(
-                    {"pos": merkle.flat_position(level, index), "hash": value}
-                    for level, index, value in merkle.push_leaf(frontier, size, digest)
-                )
-                size += 1
-            conn.execute(security_audit_entry.insert(), rows)
-            if nodes:
-                conn.execute(security_audit_node.insert(), nodes)
-            conn.execute(
-                security_audit_head.update()
-                .where(security_audit_head.c.id == HEAD_ID)
-                .values(size=size, root=merkle.fold_frontier(frontier), frontier=b"".join(frontier))
-            )
+            except conn.dialect.loaded_dbapi.Error as error:
+                # Raised as SQLAlchemy raises driver errors (IntegrityError...), parameters
+                # (the leaves) left out of the message; the transaction rolls back.
+                raise DBAPIError.instance(
+                    None,
+                    None,
+                    error,
+                    conn.dialect.loaded_dbapi.Error,
+                    hide_parameters=True,
+                    dialect=conn.dialect,
+                ) from error
+            finally:
+                cursor.close()
         return list(range(first, size))
 
     def tree_head(self) -> TreeHead:
@@ -295,6 +318,70 @@ class AuditLog:
         ).scalar_one()
         if not 0 <= tree_size <= size:
             raise ProofRangeError(f"tree_size {tree_size} is beyond the log's size {size}")
+
+
+_Params = tuple[object, ...] | dict[str, object]  # a driver's positional or named parameters
+
+
+class _DriverStatement:
+    """A statement compiled once for one dialect, run on the driver's cursor."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = str(compiled)
+        # Positional drivers (SQLite's "?") take a tuple in this order, others the mapping.
+        self.order = tuple(compiled.positiontup or ()) if compiled.positional else None
+
+    def call(self, params: dict[str, object]) -> tuple[str, _Params]:
+        if self.order is None:
+            return self.sql, params
+        return self.sql, tuple(params[name] for name in self.order)
+
+    def call_many(
+        self, rows: list[dict[str, object]]
+    ) -> tuple[str, list[tuple[object, ...]] | list[dict[str, object]]]:
+        if self.order is None:
+            return self.sql, list(rows)
+        order = self.order
+        return self.sql, [tuple(row[name] for name in order) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class _AppendSql:
+    lock_head: _DriverStatement
+    insert_entry: _DriverStatement
+    insert_node: _DriverStatement
+    update_head: _DriverStatement
+
+
+@cache
+def _append_sql(dialect: Dialect) -> _AppendSql:
+    """The append's statements for ``dialect``. The group-commit writer runs them for every
+    batch on the driver's cursor, in the SQLAlchemy transaction: SQLAlchemy's execution of a
+    statement (its parameters processed row by row) cost several times SQLite's own work,
+    and the writer holds the GIL the event loop needs meanwhile."""
+    head = security_audit_head
+    return _AppendSql(
+        lock_head=_DriverStatement(
+            select(head.c.size, head.c.frontier)
+            .where(head.c.id == bindparam("head_id"))
+            .with_for_update(),
+            dialect,
+        ),
+        insert_entry=_DriverStatement(security_audit_entry.insert(), dialect),
+        insert_node=_DriverStatement(security_audit_node.insert(), dialect),
+        update_head=_DriverStatement(
+            head.update()
+            .where(head.c.id == bindparam("head_id"))
+            .values(
+                size=bindparam("new_size"),
+                root=bindparam("new_root"),
+                frontier=bindparam("new_frontier"),
+            ),
+            dialect,
+        ),
+    )
 
 
 def _split_frontier(blob: bytes) -> list[bytes]:

@@ -4,8 +4,11 @@ Each patient gets one random 256-bit data key (DEK), created on first encryption
 stored wrapped by the active KEK. Unwrapped DEKs stay in a bounded in-memory cache for a
 limited time, so that a key erased by another process stops working here too.
 
-DEK creation writes in its own transaction: call :meth:`Keyring.ensure_data_key` before
-opening a write transaction on SQLite in which :meth:`Keyring.encrypt` will run.
+A DEK is created in its own transaction, or, when :meth:`Keyring.encrypt` is given the
+caller's write transaction, in that one: the key then commits or rolls back with what it
+seals (on SQLite a second writer would wait for the caller forever). Two writers creating
+one patient's key at once both end up with the first committed row (``INSERT ... ON
+CONFLICT DO NOTHING``, then a read). Only committed keys are cached.
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ class Keyring:
         self._cache_size = cache_size
         self._cache_ttl_s = cache_ttl_s
         self._cache: OrderedDict[str, _DataKey] = OrderedDict()
+        # Keys created in a caller's transaction, by DEK id, until they are committed: that
+        # transaction reads back what it sealed (a blob names its DEK, so no other can use
+        # them); they never encrypt anything else, as the transaction may roll back.
+        self._pending: OrderedDict[bytes, tuple[str, _DataKey]] = OrderedDict()
         self._lock = threading.Lock()
         # Bumped by each erasure, so that a key read just before it is not cached after it.
         self._erasures = 0
@@ -70,15 +77,23 @@ class Keyring:
     def __repr__(self) -> str:
         return f"Keyring(active_kek={self._keks.active_id!r}, cached_keys={len(self._cache)})"
 
-    def encrypt(self, patient_ref: str, plaintext: bytes, *, aad: bytes) -> bytes:
-        """``plaintext`` sealed under the patient's DEK (created if needed), bound to ``aad``."""
-        key = self._data_key(patient_ref, create=True)
+    def encrypt(
+        self, patient_ref: str, plaintext: bytes, *, aad: bytes, conn: Connection | None = None
+    ) -> bytes:
+        """``plaintext`` sealed under the patient's DEK (created if needed), bound to ``aad``.
+
+        ``conn``, the caller's write transaction, is where a missing DEK is created.
+        """
+        key = self._data_key(patient_ref, create=True, conn=conn)
         return blob.seal(key.cipher, key.dek_id, patient_ref, plaintext, aad)
 
     def decrypt(self, patient_ref: str, encrypted: bytes, *, aad: bytes) -> bytes:
         """The plaintext of a blob from :meth:`encrypt` for the same patient and ``aad``."""
         parsed = blob.parse(encrypted)
-        key = self._data_key(patient_ref, create=False)
+        try:
+            key = self._data_key(patient_ref, create=False)
+        except NoDataKey:
+            key = self._pending_key(patient_ref, parsed.dek_id)
         if parsed.dek_id != key.dek_id:
             raise DataKeyMismatch(
                 f"the blob was encrypted under data key {parsed.dek_id.hex()}, "
@@ -110,26 +125,40 @@ class Keyring:
             ).rowcount
         with self._lock:
             self._cache.pop(patient_ref, None)
+            for dek_id in [d for d, (ref, _k) in self._pending.items() if ref == patient_ref]:
+                del self._pending[dek_id]
             self._erasures += 1
         if erased:
             log.info("a patient data key was destroyed")
         return bool(erased)
 
-    def _data_key(self, patient_ref: str, *, create: bool) -> _DataKey:
+    def _data_key(
+        self, patient_ref: str, *, create: bool, conn: Connection | None = None
+    ) -> _DataKey:
         _check_ref(patient_ref)
         cached = self._cached(patient_ref)
         if cached is not None:
             return cached
         erasures = self._erasures
-        with self._db.read() as conn:
-            row = _select(conn, patient_ref)
+        with self._db.read() as committed:
+            row = _select(committed, patient_ref)
         if row is None:
             if not create:
                 raise NoDataKey("this patient has no data key: nothing was encrypted for them")
-            row = self._create(patient_ref)
+            if conn is not None:
+                # Not cached: the caller's transaction may still roll the key back.
+                key = self._unwrap(patient_ref, self._insert(conn, patient_ref))
+                with self._lock:
+                    self._pending[key.dek_id] = (patient_ref, key)
+                    while len(self._pending) > self._cache_size:
+                        self._pending.popitem(last=False)
+                return key
+            with self._db.write() as own:
+                row = self._insert(own, patient_ref)
         return self._remember(patient_ref, self._unwrap(patient_ref, row), erasures)
 
-    def _create(self, patient_ref: str) -> _KeyRow:
+    def _insert(self, conn: Connection, patient_ref: str) -> _KeyRow:
+        """A new DEK for the patient in ``conn``'s transaction, or the one already there."""
         dek_id = secrets.token_bytes(blob.DEK_ID_BYTES)
         dek = secrets.token_bytes(KEY_BYTES)
         kek_id, wrapped = wrap_dek(self._keks, dek, dek_id=dek_id, patient_ref=patient_ref)
@@ -141,13 +170,13 @@ class Keyring:
             "created_at_us": _now_us(),
         }
         insert = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
-        with self._db.write() as conn:
-            # Two writers racing for the same patient: the first row stands, both use it.
-            conn.execute(
-                insert(dk).values(**values).on_conflict_do_nothing(index_elements=["patient_ref"])
-            )
-            row = _select(conn, patient_ref)
-        assert row is not None  # inserted or already there, in this very transaction
+        # Two writers racing for the same patient: the second waits for the first to commit
+        # (PostgreSQL's unique index), inserts nothing, and reads the first one's row.
+        conn.execute(
+            insert(dk).values(**values).on_conflict_do_nothing(index_elements=["patient_ref"])
+        )
+        row = _select(conn, patient_ref)
+        assert row is not None  # inserted or committed by the other writer
         return row
 
     def _unwrap(self, patient_ref: str, row: _KeyRow) -> _DataKey:
@@ -159,6 +188,13 @@ class Keyring:
             )
         dek = unwrap_dek(self._keks, wrapped, kek_id=kek_id, dek_id=dek_id, patient_ref=patient_ref)
         return _DataKey(dek_id=dek_id, cipher=AESGCM(dek), loaded_at=time.monotonic())
+
+    def _pending_key(self, patient_ref: str, dek_id: bytes) -> _DataKey:
+        with self._lock:
+            ref, key = self._pending.get(dek_id, (None, None))
+        if key is None or ref != patient_ref:
+            raise NoDataKey("this patient has no data key: nothing was encrypted for them")
+        return key
 
     def _cached(self, patient_ref: str) -> _DataKey | None:
         with self._lock:
@@ -177,6 +213,7 @@ class Keyring:
                 return key  # an erasure ran meanwhile: use the key once, do not keep it
             self._cache[patient_ref] = key
             self._cache.move_to_end(patient_ref)
+            self._pending.pop(key.dek_id, None)  # committed now
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return key

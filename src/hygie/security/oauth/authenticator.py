@@ -7,8 +7,10 @@ checking a proof writes its jti to the replay store.
 
 A client sends the same token for minutes: its verified claims are kept until it expires,
 so the signature (an ECDSA verification, most of the cost) is checked once per token.
-Revocation and the DPoP proof, which change from one request to the next, are always
-checked.
+The revocation state (token, grant, client, account: one query) is kept at most
+``STATE_TTL`` seconds, and dropped at once when a revocation or an account change is made
+in this process (:mod:`hygie.security.revocations`); one made by another process (the CLI,
+another worker) takes effect within that bound. The DPoP proof is checked on every request.
 """
 
 from __future__ import annotations
@@ -16,20 +18,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from hygie.security.accounts.service import AccountService
+from hygie.security import revocations
 from hygie.security.context import Aal, Principal, PrincipalKind, RequestContext
 from hygie.security.oauth.dpop import ALGORITHMS, DpopError, DpopVerifier
 from hygie.security.oauth.errors import AuthenticationFailed
-from hygie.security.oauth.grants import GrantStore
+from hygie.security.oauth.grants import GrantStore, TokenState
 from hygie.security.oauth.tokens import AccessClaims, TokenMinter
+from hygie.security.request_ids import new_request_id
 from hygie.security.scopes import InvalidScope, Scope, parse_scopes
 
 DPOP_ALGS = " ".join(ALGORITHMS)
 VERIFIED_CACHE_SIZE = 4096  # tokens; a full cache is emptied (tokens live minutes)
+STATE_TTL = 1.0  # seconds a token's revocation state is reused (the documented bound)
+STATE_CACHE_SIZE = 4096
 
 # The claims of a token whose signature and claims were checked, with its parsed scopes
 # (None: the scope does not parse, refused after the revocation check as before).
 _Verified = tuple[AccessClaims, frozenset[Scope] | None]
+# A token's state, with the monotonic time it was read and the revocation notices before it.
+_Known = tuple[TokenState | None, float, int]
 
 
 def _failed(scheme: str, error: str, description: str) -> AuthenticationFailed:
@@ -48,15 +55,14 @@ class TokenAuthenticator:
         minter: TokenMinter,
         grants: GrantStore,
         dpop: DpopVerifier,
-        accounts: AccountService,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._minter = minter
         self._grants = grants
         self._dpop = dpop
-        self._accounts = accounts
         self._clock = clock  # the minter's clock: a cached token expires when it says
         self._verified: dict[str, _Verified] = {}
+        self._states: dict[tuple[str, str], _Known] = {}
 
     def authenticate(
         self,
@@ -98,6 +104,7 @@ class TokenAuthenticator:
             scopes=scopes,
             launch_patient=claims.patient,
             token_id=claims.jti,
+            request_id=new_request_id(),
         )
 
     def _verified_claims(self, token: str) -> _Verified | None:
@@ -122,18 +129,33 @@ class TokenAuthenticator:
         return claims, scopes
 
     def _principal(self, scheme: str, claims: AccessClaims) -> tuple[Principal, Aal]:
-        state = self._grants.token_state(claims.grant_id, claims.jti)
+        state = self._token_state(claims)
         if state is None or state.revoked:
             raise _failed(scheme, "invalid_token", "the access token was revoked")
         if state.account_id is None:
             # A backend service acting for itself (client_credentials).
             client = Principal(PrincipalKind.CLIENT, claims.client_id, state.client_name)
             return client, Aal.ONE
-        account = self._accounts.get(state.account_id)
-        if account is None or account.disabled:
+        if state.account_disabled or state.principal is None:
             raise _failed(scheme, "invalid_token", "the account is disabled")
         # Authorization codes are only issued to users signed in at AAL2.
-        return self._accounts.principal(account), Aal.TWO
+        return state.principal, Aal.TWO
+
+    def _token_state(self, claims: AccessClaims) -> TokenState | None:
+        """The token's revocation state, read again after ``STATE_TTL`` seconds or after any
+        revocation notice in this process."""
+        key = (claims.grant_id, claims.jti)
+        now, notices = time.monotonic(), revocations.count()
+        known = self._states.get(key)
+        if known is not None and now - known[1] < STATE_TTL and known[2] == notices:
+            return known[0]
+        # The notice count is taken before the read: a revocation committed meanwhile bumps
+        # it, so this answer is not reused past it.
+        state = self._grants.token_state(claims.grant_id, claims.jti)
+        if len(self._states) >= STATE_CACHE_SIZE:
+            self._states.clear()
+        self._states[key] = (state, now, notices)
+        return state
 
     def _check_proof(
         self, token: str, jkt: str, proof: str | None, *, method: str, url: str

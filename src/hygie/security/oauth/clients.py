@@ -24,6 +24,7 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import Row, insert, select, update
 
 from hygie.db.engine import Database
+from hygie.security import revocations
 from hygie.security.oauth.errors import ClientError, UnknownClient
 from hygie.security.oauth.tables import security_oauth_client
 from hygie.security.scopes import InvalidScope, parse_scopes
@@ -198,6 +199,7 @@ class ClientRegistry:
             ).rowcount
         if not done:
             raise UnknownClient(client_id)
+        revocations.notify()
 
     def verify_secret(self, client_id: str, secret: str) -> bool:
         with self._db.read() as conn:

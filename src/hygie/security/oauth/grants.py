@@ -18,6 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, select, update
 
 from hygie.db.engine import Database
+from hygie.security import revocations
+from hygie.security.accounts.tables import security_accounts_account as accounts
+from hygie.security.context import Principal, PrincipalKind
 from hygie.security.oauth.tables import (
     security_oauth_client,
     security_oauth_code,
@@ -64,6 +67,9 @@ class TokenState:
     account_id: str | None
     client_name: str
     revoked: bool  # the grant, the client or this very token was revoked
+    # The user the grant acts for, as their account says now (None: a backend client).
+    principal: Principal | None = None
+    account_disabled: bool = False  # also true when the grant's account no longer exists
 
 
 class RefreshOutcome(Enum):
@@ -271,6 +277,7 @@ class GrantStore:
                 .where(security_oauth_grant.c.id == grant_id)
                 .values(revoked=True)
             )
+        revocations.notify()
 
     def revoke_token(self, jti: str, expires_at: int) -> None:
         with self._db.write() as conn:
@@ -284,17 +291,32 @@ class GrantStore:
             ).first()
             if already is None:
                 conn.execute(insert(security_oauth_revoked).values(jti=jti, expires_at=expires_at))
+        revocations.notify()
 
     def token_state(self, grant_id: str, jti: str) -> TokenState | None:
-        """One query for everything revocable about an access token; None: unknown grant."""
+        """One query for everything revocable about an access token, the account included;
+        None: unknown grant."""
         with self._db.read() as conn:
             row = conn.execute(_TOKEN_STATE, {"grant_id": grant_id, "jti": jti}).first()
         if row is None:
             return None
+        principal = None
+        if row.kind is not None:
+            principal = Principal(
+                kind=PrincipalKind(row.kind),
+                id=row.account_id,
+                display=row.display,
+                fhir_ref=row.fhir_ref,
+                organization_ref=row.organization_ref,
+                roles=frozenset(row.roles.split()),
+            )
         return TokenState(
             account_id=row.account_id,
             client_name=row.name,
             revoked=bool(row.revoked or row.client_revoked or row.jti_revoked),
+            principal=principal,
+            account_disabled=row.account_id is not None
+            and (row.kind is None or bool(row.disabled)),
         )
 
 
@@ -306,7 +328,14 @@ _TOKEN_STATE = (
         security_oauth_client.c.name,
         security_oauth_client.c.revoked.label("client_revoked"),
         exists().where(security_oauth_revoked.c.jti == bindparam("jti")).label("jti_revoked"),
+        accounts.c.kind,
+        accounts.c.display,
+        accounts.c.fhir_ref,
+        accounts.c.organization_ref,
+        accounts.c.roles,
+        accounts.c.disabled,
     )
     .join(security_oauth_client, security_oauth_client.c.id == security_oauth_grant.c.client_id)
+    .outerjoin(accounts, accounts.c.id == security_oauth_grant.c.account_id)
     .where(security_oauth_grant.c.id == bindparam("grant_id"))
 )

@@ -102,7 +102,6 @@ class AuthorizationServer:
             minter=self.minter,
             grants=self._grants,
             dpop=self.dpop,
-            accounts=self.accounts,
             clock=clock,
         )
 

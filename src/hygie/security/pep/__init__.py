@@ -12,6 +12,7 @@ from __future__ import annotations
 from hygie.db.engine import Database
 from hygie.fhir.searchparams import SearchParamRegistry
 from hygie.fhir.store import FhirStore
+from hygie.fhir.validation_rules import ResourceRules
 from hygie.security.crypto import Keyring
 from hygie.security.pep.audit import AuditSubmitter, system_audit
 from hygie.security.pep.compartment import PATIENT_COMPARTMENT, CompartmentReader
@@ -22,15 +23,20 @@ from hygie.security.pep.vault import PLATFORM_KEY, ContentVault
 
 
 def secure_store(
-    db: Database, keyring: Keyring, *, registry: SearchParamRegistry | None = None
+    db: Database,
+    keyring: Keyring,
+    *,
+    registry: SearchParamRegistry | None = None,
+    rules: ResourceRules | None = None,
 ) -> FhirStore:
     """The FHIR store as Hygie runs it: Binary data and message payloads encrypted,
-    consents indexed."""
+    consents indexed, the domain's business ``rules`` checked on every write."""
     return FhirStore(
         db,
         registry=registry,
         codec=ContentVault(db, keyring, (BinaryData(), MessagePayload()), registry=registry),
         observers=(ConsentIndex(),),
+        rules=rules,
     )
 
 

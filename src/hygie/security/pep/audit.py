@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 from hygie.fhir.access import SystemAudit
@@ -30,7 +31,10 @@ class AuditSubmitter(Protocol):
     def submit(self, entries: Sequence[AuditEntry]) -> list[int]: ...
 
 
+@lru_cache(maxsize=4096)
 def actor_of(principal: Principal) -> Actor:
+    """The audit actor of a principal; memoised (both are frozen values), since each
+    decision's entry names it and checking an Actor's fields costs more than a lookup."""
     return Actor(
         _ACTOR_KINDS[principal.kind], principal.fhir_ref or principal.id, principal.display
     )

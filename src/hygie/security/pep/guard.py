@@ -228,10 +228,11 @@ class PolicyGuard:
 
     def _facts(self, subject: _Subject, batch: BatchFacts) -> ResourceFacts:
         owners = subject.ownership.owners
-        if self.compartment is not None and self.compartment in owners:
-            patient_ref: str | None = self.compartment
-        else:
-            patient_ref = owners[0] if owners else None
+        # A resource can sit in several patients' compartments (an allergy recorded by one
+        # patient about another). A patient is decided as owner only when every owner is
+        # them; otherwise on another owner, so nobody reads or writes in a record not theirs.
+        others = [o for o in owners if o != self.compartment]
+        patient_ref = others[0] if others else (owners[0] if owners else None)
         masked_by = batch.masked.get(f"{subject.resource_type}/{subject.resource_id}", frozenset())
         return ResourceFacts(
             resource_type=subject.resource_type,

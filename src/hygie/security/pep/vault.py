@@ -12,7 +12,7 @@ subject, else its sender or a recipient that is a Patient); a Binary's is that o
 patient its ``securityContext`` names, directly or through the resource it names. With no
 patient, the platform key :data:`PLATFORM_KEY` seals it. The key used is recorded next to
 the blob, so that a later change elsewhere never loses it. Reading decrypts; once a
-patient's key is erased, what was sealed with it answers 410.
+patient's key is erased, what was sealed with it answers 410 (searches leave it out).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from hygie.fhir.errors import FhirError, Issue
 from hygie.fhir.model import StoredResource
 from hygie.fhir.searchparams import SearchParamRegistry, default_registry
 from hygie.security.crypto import CryptoError, KeyDestroyed, Keyring
-from hygie.security.crypto.tables import security_data_key
 from hygie.security.pep.compartment import CompartmentReader
 
 PLATFORM_KEY = "platform"
@@ -91,27 +90,33 @@ class ContentVault:
         return f"ContentVault(types={sorted(self._parts)})"
 
     def prepare(self, bodies: Sequence[object]) -> None:
+        """Create the keys the bodies need ahead of their transaction where they are known
+        already (so a refusal for an erased patient comes before any work); keys of
+        patients the transaction itself creates are made by :meth:`seal`."""
         secret = [b for b in bodies if isinstance(b, dict) and self._part_present(b)]
         if not secret:
             return
         with self._db.read() as conn:
-            refs = {self._key_ref(conn, body): body["resourceType"] for body in secret}
+            refs = {self._key_ref(conn, body, ()): body["resourceType"] for body in secret}
         for ref, resource_type in refs.items():
             try:
                 self._keyring.ensure_data_key(ref)
             except KeyDestroyed:
                 raise _erased(f"this {resource_type}'s patient") from None
 
-    def seal(self, conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
+    def seal(
+        self, conn: Connection, body: dict[str, Any], batch: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]:
         part = self._parts.get(body["resourceType"])
         if part is None or not part.present(body):
             return body
-        ref = self._key_ref(conn, body)
+        ref = self._key_ref(conn, body, batch)
         reference = f"{body['resourceType']}/{body['id']}"
         plain = part.plaintext(body)
-        _require_data_key(conn, ref, reference)
         try:
-            blob = self._keyring.encrypt(ref, plain, aad=reference.encode())
+            # A patient's first content (or a patient created by the same transaction):
+            # the key is created in this transaction, and rolls back with it.
+            blob = self._keyring.encrypt(ref, plain, aad=reference.encode(), conn=conn)
         except KeyDestroyed:
             raise _erased(reference) from None
         return part.with_sealed(body, Sealed(ref, blob))
@@ -144,44 +149,31 @@ class ContentVault:
         part = self._parts.get(rtype) if isinstance(rtype, str) else None
         return part is not None and part.present(body)
 
-    def _key_ref(self, conn: Connection, body: dict[str, Any]) -> str:
+    def _key_ref(
+        self, conn: Connection, body: dict[str, Any], batch: Sequence[dict[str, Any]]
+    ) -> str:
+        """The key's patient; ``batch`` holds the bodies written with this one, which a
+        Binary's securityContext may name before they are in the database."""
         ownership = self._reader.ownership(body)
         if ownership.owners:
             return ownership.owners[0]
-        if ownership.context and "/" in ownership.context:
-            rtype, rid = ownership.context.split("/", 1)
-            content = conn.execute(
-                select(fhir_resource.c.content).where(
-                    fhir_resource.c.resource_type == rtype, fhir_resource.c.id == rid
-                )
-            ).scalar()
-            if content is not None:
-                owners = self._reader.ownership(orjson.loads(content)).owners
-                if owners:
-                    return owners[0]
+        context = ownership.context
+        if context and "/" in context:
+            rtype, rid = context.split("/", 1)
+            named = next(
+                (b for b in batch if b.get("resourceType") == rtype and b.get("id") == rid), None
+            )
+            if named is None:
+                content = conn.execute(
+                    select(fhir_resource.c.content).where(
+                        fhir_resource.c.resource_type == rtype, fhir_resource.c.id == rid
+                    )
+                ).scalar()
+                named = orjson.loads(content) if content is not None else None
+            owners = self._reader.ownership(named).owners if named is not None else ()
+            if owners:
+                return owners[0]
         return PLATFORM_KEY
-
-
-def _require_data_key(conn: Connection, key_ref: str, reference: str) -> None:
-    """Refuse to seal under a key :meth:`ContentVault.prepare` could not create.
-
-    That is the key of a patient created in the same transaction Bundle: the keyring
-    creates keys in a transaction of its own, which would wait forever for this one on
-    SQLite; refused on both backends alike rather than hanging.
-    """
-    known = conn.execute(
-        select(security_data_key.c.patient_ref).where(security_data_key.c.patient_ref == key_ref)
-    ).first()
-    if known is None:
-        raise FhirError(
-            422,
-            Issue(
-                "not-supported",
-                f"{reference} is sealed under the key of {key_ref}, which does not exist "
-                "yet: a resource cannot be created in the same transaction as its "
-                f"patient; create {key_ref} in an earlier request",
-            ),
-        )
 
 
 def _erased(what: str) -> FhirError:

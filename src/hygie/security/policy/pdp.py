@@ -20,6 +20,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ import orjson
 from hygie.security.context import PrincipalKind, RequestContext
 from hygie.security.policy.loader import LoadedPolicies, load_directory
 from hygie.security.policy.model import Decision, ResourceFacts
-from hygie.security.scopes import permits
+from hygie.security.scopes import Scope, permits
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ _UNKNOWN_ACTION = "unknown action"
 _EVALUATION_ERROR = "the policies could not be evaluated"
 
 _Key = tuple[Any, ...]
+_SCOPE_CONTEXTS = ("patient", "user", "system")
 _AUTH_AGE = re.compile(r"\bauth_age\b")
 _AUTH_AGE_COMPARED = re.compile(
     r"context\.auth_age\s*(?:[<>]=?|[!=]=)\s*(-?\d+)|(-?\d+)\s*(?:[<>]=?|[!=]=)\s*context\.auth_age"
@@ -184,10 +186,9 @@ def cedar_context(
     if smart_letter is None:
         scope_patient = scope_user = scope_system = False
     else:
-        scopes, rtype = ctx.scopes, resource.resource_type
-        scope_patient = permits(scopes, "patient", rtype, smart_letter)
-        scope_user = permits(scopes, "user", rtype, smart_letter)
-        scope_system = permits(scopes, "system", rtype, smart_letter)
+        scope_patient, scope_user, scope_system = _scope_flags(
+            ctx.scopes, resource.resource_type, smart_letter
+        )
     return {
         "aal": int(ctx.aal),
         "auth_age": ctx.auth_age(now),
@@ -210,6 +211,14 @@ def cedar_context(
         "emergency_forbidden": resource.emergency_forbidden,
         "break_glass_grant": resource.break_glass_grant,
     }
+
+
+@lru_cache(maxsize=4096)
+def _scope_flags(scopes: frozenset[Scope], resource_type: str, letter: str) -> tuple[bool, ...]:
+    """Whether the scopes allow ``letter`` on the type in the patient, user and system
+    contexts. Memoised: a caller sends the same scopes for minutes (a frozenset keeps its
+    hash, so a hit costs a lookup)."""
+    return tuple(permits(scopes, kind, resource_type, letter) for kind in _SCOPE_CONTEXTS)
 
 
 def _reference(resource: ResourceFacts) -> str:

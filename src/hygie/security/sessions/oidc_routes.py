@@ -49,9 +49,7 @@ def add_oidc_routes(router: APIRouter, deps: Deps, oidc: OidcSignIn) -> None:
         if not oidc.knows(provider) or not (state and code and binding):
             return failed()
         try:
-            result = await oidc.complete(
-                provider, state=state, code=code, binding=binding, iss=iss
-            )
+            result = await oidc.complete(provider, state=state, code=code, binding=binding, iss=iss)
         except OidcError as exc:
             log.warning("OIDC sign-in through %s refused: %s", provider, exc)
             return failed()
