@@ -14,9 +14,10 @@ route returns its response; if they cannot be stored the block raises
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -82,6 +83,24 @@ class FhirClient:
             if entry.get("search", {}).get("mode", "match") == "match"
         ]
 
+    def search_all(
+        self, resource_type: str, params: Sequence[tuple[str, str]] = (), *, page: int = 200
+    ) -> Iterator[dict[str, Any]]:
+        """Every match of a search, page after page (following the ``next`` link's cursor)."""
+        query = [*params, ("_count", str(page))]
+        while True:
+            bundle = self.search(resource_type, query)
+            for entry in bundle.get("entry", ()):
+                if entry.get("search", {}).get("mode", "match") == "match":
+                    yield entry["resource"]
+            following = next(
+                (link["url"] for link in bundle.get("link", ()) if link.get("relation") == "next"),
+                None,
+            )
+            if following is None:
+                return
+            query = parse_qsl(urlsplit(following).query, keep_blank_values=True)
+
     def create(self, resource: dict[str, Any]) -> dict[str, Any]:
         return self._json(self._write("POST", resource["resourceType"], resource))
 
@@ -112,8 +131,8 @@ class FhirClient:
         return payload
 
 
-class _Collected:
-    """Holds the audit entries of a block until they are stored."""
+class AuditCollector:
+    """Holds a request's audit entries until the web layer has them stored."""
 
     def __init__(self) -> None:
         self.entries: list[AuditEntry] = []
@@ -130,7 +149,7 @@ async def caller_fhir(request: Request) -> AsyncIterator[FhirClient]:
     if ctx is None:
         raise FhirError(401, Issue("login", "authentication required"))
     state = request.app.state
-    collected = _Collected()
+    collected = AuditCollector()
     guard = state.security.enforcement.guard(ctx, audit=collected)
     try:
         yield FhirClient(state.fhir_router, guard)

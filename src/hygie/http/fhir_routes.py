@@ -10,7 +10,7 @@ they never wait (WAL snapshots) and take ~0.1 ms, less than the hop to a thread 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 
 from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from hygie.fhir.capability import capability_statement
 from hygie.fhir.errors import FhirError, Issue
 from hygie.fhir.http_types import FhirRequest, FhirResponse
 from hygie.fhir.router import FhirRouter
-from hygie.security.audit.entry import AuditEntry
+from hygie.http.caller_fhir import AuditCollector
 from hygie.security.audit.sink import AuditNotStored, AuditSink
 from hygie.security.edge import context_of
 from hygie.security.pep import EnforcementPoint
@@ -48,17 +48,6 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-class _Collected:
-    """Holds a request's audit entries until the web layer has them stored."""
-
-    def __init__(self) -> None:
-        self.entries: list[AuditEntry] = []
-
-    def submit(self, entries: Sequence[AuditEntry]) -> list[int]:
-        self.entries.extend(entries)
-        return []
 
 
 class FhirRoute(Route):
@@ -115,7 +104,7 @@ def fhir_route(
             headers=request.headers,
             body=body,
         )
-        collected = _Collected()
+        collected = AuditCollector()
         guard = enforcement.guard(ctx, audit=collected)
         if inline_reads and request.method == "GET":
             response = router.handle(fhir_request, guard)

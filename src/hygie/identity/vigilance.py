@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
@@ -102,7 +101,7 @@ def find_duplicates(fhir: FhirClient) -> list[DuplicateSuspect]:
     """Every suspect pair among the Patients the caller may see."""
     by_birth: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_ins: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for patient in _every(fhir, "Patient", [("active", "true")]):
+    for patient in fhir.search_all("Patient", [("active", "true")]):
         by_birth[str(patient.get("birthDate", ""))].append(patient)
         if number := _ins_number(patient):
             by_ins[number].append(patient)
@@ -135,7 +134,7 @@ def flag_duplicates(fhir: FhirClient, suspects: Sequence[DuplicateSuspect]) -> i
 def duplicate_tasks(fhir: FhirClient) -> list[dict[str, Any]]:
     """The identity office's open duplicate Tasks."""
     code = f"{DUPLICATE_CODE['system']}|{DUPLICATE_CODE['code']}"
-    return list(_every(fhir, "Task", [("code", code), ("status", "requested")]))
+    return list(fhir.search_all("Task", [("code", code), ("status", "requested")]))
 
 
 def merge_patients(fhir: FhirClient, replaced_id: str, kept_id: str) -> MergeResult:
@@ -157,12 +156,12 @@ def merge_patients(fhir: FhirClient, replaced_id: str, kept_id: str) -> MergeRes
     moved = [
         _pointing(resource, old, new)
         for resource_type, param in MOVED_REFERENCES
-        for resource in _every(fhir, resource_type, [(param, old)])
+        for resource in fhir.search_all(resource_type, [(param, old)])
     ]
     tasks = [
         {**task, "status": "completed"}
-        for task in _every(
-            fhir, "Task", [("identifier", f"{VIGILANCE_SYSTEM}|{_pair_key(kept_id, replaced_id)}")]
+        for task in fhir.search_all(
+            "Task", [("identifier", f"{VIGILANCE_SYSTEM}|{_pair_key(kept_id, replaced_id)}")]
         )
         if task.get("status") == "requested"
     ]
@@ -268,21 +267,3 @@ def _duplicate_task(suspect: DuplicateSuspect) -> dict[str, Any]:
             }
         ],
     }
-
-
-def _every(
-    fhir: FhirClient, resource_type: str, params: list[tuple[str, str]]
-) -> Iterator[dict[str, Any]]:
-    """Every match of a search, page after page."""
-    query = [*params, ("_count", "500")]
-    while True:
-        bundle = fhir.search(resource_type, query)
-        for entry in bundle.get("entry", ()):
-            if entry.get("search", {}).get("mode", "match") == "match":
-                yield entry["resource"]
-        following = next(
-            (link for link in bundle.get("link", ()) if link["relation"] == "next"), None
-        )
-        if following is None:
-            return
-        query = parse_qsl(urlsplit(following["url"]).query)

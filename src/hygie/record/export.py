@@ -27,7 +27,6 @@ from hygie.fhir.searchparams import default_registry
 from hygie.http.caller_fhir import FhirCallError, FhirClient
 from hygie.identity.sharing import shareable_patient
 from hygie.record.documents import DocumentError, document_content
-from hygie.record.fhir_values import search_all
 from hygie.security.pep.compartment import CompartmentReader
 
 MAX_EXPORT_BYTES = 256 * 1024 * 1024
@@ -118,7 +117,7 @@ def _compartment(fhir: FhirClient, patient_id: str) -> Iterator[dict[str, Any]]:
             continue
         seen: set[str] = set()
         for param in params:
-            for resource in search_all(fhir, resource_type, [(param, patient)]):
+            for resource in fhir.search_all(resource_type, [(param, patient)]):
                 if resource["id"] not in seen:
                     seen.add(resource["id"])
                     yield resource

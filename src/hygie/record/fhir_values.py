@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
-
-from hygie.http.caller_fhir import FhirClient
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -74,22 +71,3 @@ def reference_id(reference: object, resource_type: str) -> str | None:
         return None
     resource_id = tail.split("/", 1)[0]
     return resource_id or None
-
-
-def search_all(
-    fhir: FhirClient, resource_type: str, params: Sequence[tuple[str, str]], *, page: int = 200
-) -> Iterator[dict[str, Any]]:
-    """Every match of a search, page after page (following the ``next`` link's cursor)."""
-    query = [*params, ("_count", str(page))]
-    while True:
-        bundle = fhir.search(resource_type, query)
-        for entry in bundle.get("entry", ()):
-            if entry.get("search", {}).get("mode", "match") == "match":
-                yield entry["resource"]
-        following = next(
-            (link["url"] for link in bundle.get("link", ()) if link.get("relation") == "next"),
-            None,
-        )
-        if following is None:
-            return
-        query = parse_qsl(urlsplit(following).query, keep_blank_values=True)

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from hygie.http.caller_fhir import FhirCallError, FhirClient
-from hygie.record.fhir_values import LOINC, reference_id, search_all
+from hygie.record.fhir_values import LOINC, reference_id
 from hygie.security.policy.consent import PRIVACY_SCOPE
 
 CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
@@ -179,8 +179,7 @@ def _change_all(fhir: FhirClient, patient_id: str, change: Change) -> PrivacySet
 
 
 def _privacy_consents(fhir: FhirClient, patient_id: str) -> list[dict[str, Any]]:
-    found = search_all(
-        fhir,
+    found = fhir.search_all(
         "Consent",
         [("patient", f"Patient/{patient_id}"), ("scope", PRIVACY_SCOPE), ("status", "active")],
     )
