@@ -38,11 +38,17 @@ def test_plain_postgresql_url_uses_psycopg() -> None:
         ({"HYGIE_MAX_PAGE_SIZE": "0"}, "at least 1"),
         ({"HYGIE_DEFAULT_PAGE_SIZE": "50", "HYGIE_MAX_PAGE_SIZE": "10"}, "must not exceed"),
         ({"HYGIE_LOG_LEVEL": "LOUD"}, "HYGIE_LOG_LEVEL"),
+        ({"HYGIE_NOTIFY_PERIOD_SECONDS": "-1"}, "at least 0"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env: dict[str, str], words: str) -> None:
     with pytest.raises(SettingsError, match=words):
         Settings.from_env(env)
+
+
+def test_first_access_notifications_can_be_turned_off() -> None:
+    assert Settings.from_env({}).notify_period_seconds == 10
+    assert Settings.from_env({"HYGIE_NOTIFY_PERIOD_SECONDS": "0"}).notify_period_seconds == 0
 
 
 def test_a_bad_database_url_never_echoes_its_password() -> None:

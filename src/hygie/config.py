@@ -111,5 +111,5 @@ class Settings:
             oidc_client_id=env.get("HYGIE_OIDC_CLIENT_ID", ""),
             oidc_client_secret=env.get("HYGIE_OIDC_CLIENT_SECRET", ""),
             oidc_account_claim=env.get("HYGIE_OIDC_ACCOUNT_CLAIM") or "preferred_username",
-            notify_period_seconds=_int(env, "HYGIE_NOTIFY_PERIOD_SECONDS", 10),
+            notify_period_seconds=_int(env, "HYGIE_NOTIFY_PERIOD_SECONDS", 10, minimum=0),
         )
