@@ -40,7 +40,6 @@ def history_of(request: Request, **options: int | bool) -> AccessHistory:
     assert ctx is not None
     return access_history(
         security.audit_log,
-        state.database,
         security.pdp,
         Directory(state.fhir_router),
         ctx,

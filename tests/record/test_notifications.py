@@ -32,7 +32,10 @@ def hospital(database: Database, tmp_path: Path) -> Iterator[Hospital]:
 
 def notify(hospital: Hospital, **options: Any) -> int:
     state = hospital.app.state
-    return notify_pending(state.database, state.fhir_router, state.security.audit_sink, **options)
+    security = state.security
+    return notify_pending(
+        state.database, state.fhir_router, security.audit_log, security.audit_sink, **options
+    )
 
 
 def first_access_notes(hospital: Hospital, patient: str = "Patient/p1") -> list[str]:

@@ -20,13 +20,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from hygie.db.engine import Database
 from hygie.record.directory import Directory, Person
-from hygie.security.audit.entry import ActorKind, AuditEntry, Outcome, from_leaf, to_leaf
+from hygie.security.audit.entry import ActorKind, AuditEntry, Outcome, to_leaf
 from hygie.security.audit.service import AuditLog, SignedTreeHead
-from hygie.security.audit.tables import security_audit_entry
 from hygie.security.context import PrincipalKind, RequestContext
 from hygie.security.policy.model import DecisionPoint, ResourceFacts
 
@@ -100,7 +96,6 @@ class AccessHistory:
 
 def access_history(
     log: AuditLog,
-    db: Database,
     pdp: DecisionPoint,
     directory: Directory,
     ctx: RequestContext,
@@ -115,7 +110,7 @@ def access_history(
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be from 1 to {MAX_LIMIT}")
     sth = log.signed_tree_head()
-    found, next_before = _entries(db, patient, sth.tree_size, limit, before, include_own)
+    found, next_before = _entries(log, patient, sth.tree_size, limit, before, include_own)
     people = directory.people(
         e.actor.id for _, e in found if e.actor.kind is ActorKind.PRACTITIONER
     )
@@ -152,7 +147,7 @@ def _own_record(pdp: DecisionPoint, ctx: RequestContext) -> str:
 
 
 def _entries(
-    db: Database,
+    log: AuditLog,
     patient: str,
     tree_size: int,
     limit: int,
@@ -161,28 +156,20 @@ def _entries(
 ) -> tuple[list[tuple[int, AuditEntry]], int | None]:
     """Up to ``limit`` entries naming ``patient`` below ``before``, read in chunks; the
     patient's own are skipped unless ``include_own`` (the scan is bounded)."""
-    entry = security_audit_entry.c
     upper = tree_size if before is None else min(before, tree_size)
     kept: list[tuple[int, AuditEntry]] = []
     scanned = 0
-    with db.read() as conn:
-        while len(kept) < limit and scanned < limit * _SCAN_FACTOR:
-            rows = conn.execute(
-                select(entry.idx, entry.leaf)
-                .where(entry.patient_ref == patient, entry.idx < upper)
-                .order_by(entry.idx.desc())
-                .limit(limit * 2)
-            ).all()
-            if not rows:
-                return kept, None
-            for row in rows:
-                scanned += 1
-                upper = int(row.idx)
-                index, item = from_leaf(bytes(row.leaf))
-                if include_own or item.actor.id != patient:
-                    kept.append((index, item))
-                    if len(kept) == limit:
-                        break
+    while len(kept) < limit and scanned < limit * _SCAN_FACTOR:
+        rows = log.entries_for_patient(patient, limit=limit * 2, before=upper)
+        if not rows:
+            return kept, None
+        for index, item in rows:
+            scanned += 1
+            upper = index
+            if include_own or item.actor.id != patient:
+                kept.append((index, item))
+                if len(kept) == limit:
+                    break
     return kept, upper
 
 

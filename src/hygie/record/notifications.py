@@ -34,8 +34,8 @@ from hygie.fhir.router import FhirRouter
 from hygie.http.caller_fhir import FhirCallError, FhirClient
 from hygie.record.directory import Directory, Person
 from hygie.record.tables import record_first_access, record_notifier_cursor
-from hygie.security.audit.entry import ActorKind, AuditEntry, Outcome, from_leaf
-from hygie.security.audit.tables import security_audit_entry, security_audit_head
+from hygie.security.audit.entry import ActorKind, AuditEntry, Outcome
+from hygie.security.audit.service import AuditLog
 from hygie.security.pep.audit import AuditSubmitter, system_audit
 
 log = logging.getLogger("hygie.record.notifications")
@@ -58,7 +58,12 @@ class _FirstAccess:
 
 
 def notify_pending(
-    db: Database, router: FhirRouter, audit: AuditSubmitter, *, batch: int = DEFAULT_BATCH
+    db: Database,
+    router: FhirRouter,
+    log: AuditLog,
+    audit: AuditSubmitter,
+    *,
+    batch: int = DEFAULT_BATCH,
 ) -> int:
     """Process the audit entries not yet seen, ``batch`` at a time until none is left;
     returns the number of notifications written (none twice, even when run again)."""
@@ -66,19 +71,10 @@ def notify_pending(
     while True:
         with db.read() as conn:
             start = _cursor(conn)
-            size = conn.execute(
-                select(security_audit_head.c.size).where(security_audit_head.c.id == 1)
-            ).scalar_one()
-            entry = security_audit_entry.c
-            rows = conn.execute(
-                select(entry.idx, entry.leaf)
-                .where(entry.idx >= start, entry.idx < size, entry.patient_ref.is_not(None))
-                .order_by(entry.idx)
-                .limit(batch)
-            ).all()
-            # The entries without a patient in between are skipped with the batch.
-            end = int(rows[-1].idx) + 1 if len(rows) == batch else int(size)
-            firsts = _new_first_accesses(conn, [from_leaf(bytes(r.leaf)) for r in rows])
+            size, rows = log.entries_with_patient_after(start, limit=batch)
+            firsts = _new_first_accesses(conn, rows)
+        # The entries without a patient in between are skipped with the batch.
+        end = rows[-1][0] + 1 if len(rows) == batch else size
         if end <= start:
             return sent
         directory = Directory(router)
@@ -105,6 +101,7 @@ async def run_first_access_notifier(
                 notify_pending,
                 app_state.database,
                 app_state.fhir_router,
+                app_state.security.audit_log,
                 app_state.security.audit_sink,
                 batch=batch,
             )

@@ -248,7 +248,6 @@ def add_patient_routes(router: APIRouter, portal: Portal) -> None:
             history = await run_in_threadpool(
                 access_history,
                 security.audit_log,
-                portal.db,
                 security.pdp,
                 Directory(request.app.state.fhir_router),
                 caller.ctx,

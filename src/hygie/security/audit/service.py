@@ -298,6 +298,22 @@ class AuditLog:
             raise ProofRangeError(f"the audit log has no entry {index}")
         return from_leaf(bytes(leaf))[1]
 
+    def entries_with_patient_after(
+        self, start: int, *, limit: int
+    ) -> tuple[int, list[tuple[int, AuditEntry]]]:
+        """The log's size, and up to ``limit`` entries from index ``start`` on (oldest first)
+        that name a patient: what a follower of patients' accesses reads."""
+        entry = security_audit_entry.c
+        with self._db.read() as conn:
+            size = int(_head(conn).tree_size)
+            rows = conn.execute(
+                select(entry.idx, entry.leaf)
+                .where(entry.idx >= start, entry.idx < size, entry.patient_ref.is_not(None))
+                .order_by(entry.idx)
+                .limit(limit)
+            ).all()
+        return size, [from_leaf(bytes(row.leaf)) for row in rows]
+
     def entries_for_patient(
         self, patient: str, *, limit: int = 100, before: int | None = None
     ) -> list[tuple[int, AuditEntry]]:
