@@ -20,13 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.testclient import TestClient
 
-from hygie.app import create_app
 from hygie.db.engine import Database
 from hygie.fhir.access import SystemAccess
 from hygie.http.caller_fhir import FhirClient, caller_fhir
-from tests.apptest import demo_settings
 from tests.security.app.conftest import Hospital
-from tests.security.app.flows import ORIGIN
+from tests.security.app.conftest import open_hospital as security_hospital
 
 T = TypeVar("T")
 PROBE = "/espace/sonde-dossier"
@@ -110,19 +108,7 @@ HOSPITAL: list[dict[str, Any]] = [
 
 def open_hospital(database: Database, tmp_path: Path) -> Iterator[Hospital]:
     """The app over ``database`` with the hospital loaded and the probe route mounted."""
-    settings = demo_settings(tmp_path / "data", base_url=ORIGIN)
-    app = create_app(settings, database=database)
-    store = app.state.security.store
-    for resource in HOSPITAL:
-        store.update(
-            resource["resourceType"],
-            resource["id"],
-            resource,
-            guard=SystemAccess(reason="tests: the hospital"),
-        )
-    _mount_probe(app)
-    with TestClient(app, base_url=ORIGIN):
-        yield Hospital(app, settings.data_dir)
+    yield from security_hospital(database, tmp_path, HOSPITAL, _mount_probe)
 
 
 def _mount_probe(app: FastAPI) -> None:

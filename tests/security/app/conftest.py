@@ -9,7 +9,7 @@ Each person gets their own TestClient on the same app, so cookies never mix.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,17 +151,28 @@ class Hospital:
         return sorted(e["resource"]["id"] for e in bundle.get("entry", []))
 
 
-@pytest.fixture
-def hospital(database: Database, tmp_path: Path) -> Iterator[Hospital]:
+def open_hospital(
+    database: Database,
+    tmp_path: Path,
+    resources: list[dict[str, Any]],
+    prepare: Callable[[FastAPI], None] = lambda app: None,
+) -> Iterator[Hospital]:
+    """The app over ``database`` with ``resources`` stored (``prepare`` may mount routes)."""
     settings = demo_settings(tmp_path / "data", base_url=ORIGIN)
     app = create_app(settings, database=database)
     store = app.state.security.store
-    for resource in HOSPITAL:
+    for resource in resources:
         store.update(
             resource["resourceType"],
             resource["id"],
             resource,
             guard=SystemAccess(reason="tests: the hospital"),
         )
+    prepare(app)
     with TestClient(app, base_url=ORIGIN):  # runs the lifespan: the audit sink is closed after
         yield Hospital(app, settings.data_dir)
+
+
+@pytest.fixture
+def hospital(database: Database, tmp_path: Path) -> Iterator[Hospital]:
+    yield from open_hospital(database, tmp_path, HOSPITAL)
