@@ -23,7 +23,7 @@ def test_correlated_terms_probe_by_resource_seq(database: Database) -> None:
         default_count=20,
         max_count=100,
     )
-    where = match_clause(fhir_resource, "Observation", query.criteria, "sqlite")
+    where = match_clause(fhir_resource, "Observation", query.criteria).clause()
     statement = select(fhir_resource.c.seq).where(where).order_by(fhir_resource.c.seq).limit(21)
     with database.read() as conn:
         compiled = statement.compile(conn, compile_kwargs={"literal_binds": True})

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from hygie.db.driver import driver_error
+
 _WRITE_OPTION = "hygie_write"
 
 
@@ -47,7 +49,15 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the driver's cursor: every read begins so, and SQLAlchemy's own execution of
+        # a statement costs several times SQLite's BEGIN (see hygie.db.driver).
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise driver_error(conn, error) from error
+        finally:
+            cursor.close()
 
     return engine
 

@@ -16,12 +16,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, select, update
+from sqlalchemy import Connection, Dialect, and_, bindparam, delete, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from hygie.db.driver import DriverStatement
 from hygie.db.engine import Database
 from hygie.db.schema import INDEX_TABLES, fhir_history, fhir_resource
 from hygie.fhir.access import (
@@ -39,19 +41,12 @@ from hygie.fhir.errors import FhirError, Issue, bad_request, not_found
 from hygie.fhir.indexing import Indexer
 from hygie.fhir.model import StoredResource, WriteResult
 from hygie.fhir.search import find_matches
+from hygie.fhir.search.rows import RESOURCE_COLUMNS, to_stored
 from hygie.fhir.searchparams import SearchParamRegistry, default_registry
 from hygie.fhir.validation import KNOWN_RESOURCE_TYPES, validate
 from hygie.fhir.validation_rules import ResourceRules
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
-_CURRENT = (
-    fhir_resource.c.seq,
-    fhir_resource.c.resource_type,
-    fhir_resource.c.id,
-    fhir_resource.c.version,
-    fhir_resource.c.last_updated,
-    fhir_resource.c.content,
-)
 
 
 def check_id(resource_id: str) -> str:
@@ -186,22 +181,25 @@ class FhirStore:
         return resource_type
 
 
-# Reads are the hottest path: the statement is built once, not per request.
-_READ_CURRENT = select(*_CURRENT).where(
-    fhir_resource.c.resource_type == bindparam("resource_type"),
-    fhir_resource.c.id == bindparam("resource_id"),
-)
+@cache
+def _read_current(dialect: Dialect) -> DriverStatement:
+    """Reads are the hottest path: compiled once, run on the driver (see hygie.db.driver)."""
+    return DriverStatement(
+        select(*RESOURCE_COLUMNS).where(
+            fhir_resource.c.resource_type == bindparam("resource_type"),
+            fhir_resource.c.id == bindparam("resource_id"),
+        ),
+        dialect,
+    )
 
 
 def read_current(conn: Connection, resource_type: str, resource_id: str) -> StoredResource:
-    row = conn.execute(
-        _READ_CURRENT, {"resource_type": resource_type, "resource_id": resource_id}
-    ).first()
-    if row is None or row.version == 0:
-        raise not_found(resource_type, resource_id)
-    stored = StoredResource(
-        row.resource_type, row.id, row.version, row.last_updated, row.content, row.seq
+    rows = _read_current(conn.dialect).rows(
+        conn, {"resource_type": resource_type, "resource_id": resource_id}
     )
+    stored = to_stored(rows[0]) if rows else None
+    if stored is None or stored.version == 0:
+        raise not_found(resource_type, resource_id)
     if stored.deleted:
         raise gone(stored)
     return stored
@@ -420,17 +418,13 @@ class StoreTransaction:
 
     # -- internals --------------------------------------------------------------------
     def _current(self, resource_type: str, resource_id: str) -> StoredResource | None:
-        query = select(*_CURRENT).where(
+        query = select(*RESOURCE_COLUMNS).where(
             fhir_resource.c.resource_type == resource_type, fhir_resource.c.id == resource_id
         )
         if self.conn.dialect.name == "postgresql":
             query = query.with_for_update()  # concurrent writers of this row queue here
         row = self.conn.execute(query).first()
-        if row is None:
-            return None
-        return StoredResource(
-            row.resource_type, row.id, row.version, row.last_updated, row.content, row.seq
-        )
+        return None if row is None else to_stored(row)
 
     def _next_timestamp(self, current: StoredResource | None) -> int:
         now: int = self.store._clock()

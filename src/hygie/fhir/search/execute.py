@@ -13,10 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property, lru_cache
+from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Row,
+    Select,
+    TextClause,
+    and_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.type_api import TypeEngine
 
+from hygie.db.driver import DriverStatement
 from hygie.db.schema import fhir_resource
 from hygie.fhir.access import Narrowing
 from hygie.fhir.errors import Issue, bad_request
@@ -27,10 +43,26 @@ from hygie.fhir.search.paging import encode_cursor
 from hygie.fhir.search.params import parse_search
 from hygie.fhir.search.query import Cursor, SearchQuery, Total
 from hygie.fhir.search.rows import RESOURCE_COLUMNS, to_stored
-from hygie.fhir.search.sql import match_clause
+from hygie.fhir.search.sql import Match, match_clause
 from hygie.fhir.searchparams import COLUMN_PARAMS, SearchParamRegistry
 
 ESTIMATE_LIMIT = 1000  # _total=estimate (the default) counts this far, then gives up
+
+Where = ColumnElement[bool] | TextClause  # the matches' condition, as sql.match_clause writes it
+
+
+@dataclass
+class _Condition:
+    """What the matches meet: the search's criteria and the caller's restriction, if any.
+    Their SQLAlchemy clause is only built when a query needs it (see _first_seqs)."""
+
+    match: Match
+    restriction: ColumnElement[bool] | None
+
+    @cached_property
+    def where(self) -> Where:
+        clause = self.match.clause()
+        return clause if self.restriction is None else and_(clause, self.restriction)
 
 
 @dataclass
@@ -56,16 +88,17 @@ def execute_search(
     and the ``_revinclude`` queries alike.
     """
     res = fhir_resource
-    where = match_clause(res, query.resource_type, query.criteria, conn.dialect.name)
-    restriction = narrowing(res, query.resource_type) if narrowing is not None else None
-    if restriction is not None:
-        where = and_(where, restriction)
+    condition = _Condition(
+        match_clause(res, query.resource_type, query.criteria),
+        narrowing(res, query.resource_type) if narrowing is not None else None,
+    )
     if query.summary == "count" or query.count == 0:
         mode: Total = "accurate" if query.summary == "count" else query.total
-        return SearchPage([], [], _total(conn, where, mode), None, None)
+        return SearchPage([], [], _total(conn, condition.where, mode), None, None)
 
     if not query.sort and query.cursor is None and query.total != "none":
-        return _first_page_with_total(conn, query, where, narrowing)
+        return _first_page_with_total(conn, query, condition, narrowing)
+    where = condition.where
     # In insertion order (no _sort) the page query reads the resources at once; with sort
     # keys it selects seq and the keys only, and the page's resources are read after.
     carried = RESOURCE_COLUMNS[1:] if not query.sort else ()
@@ -112,11 +145,31 @@ def execute_search(
     return SearchPage(matches, extra, total, next_cursor, previous_cursor, warnings)
 
 
+def _first_seqs_query(where: Where) -> Select[Any]:
+    """Up to ESTIMATE_LIMIT + 1 matching seqs, in insertion order."""
+    res = fhir_resource
+    return select(res.c.seq).where(where).order_by(res.c.seq).limit(ESTIMATE_LIMIT + 1)
+
+
+@lru_cache(maxsize=512)
+def _first_seqs_statement(
+    dialect: Dialect, sql: str, types: tuple[TypeEngine[Any], ...]
+) -> DriverStatement:
+    return DriverStatement(_first_seqs_query(Match(sql, {}, types).clause()), dialect)
+
+
+def _first_seqs(conn: Connection, condition: _Condition) -> list[int]:
+    """:func:`_first_seqs_query`. The commonest search, a match not restricted to what the
+    caller may see, runs on the driver, compiled once per query shape."""
+    if condition.restriction is not None:
+        return list(conn.execute(_first_seqs_query(condition.where)).scalars())
+    match = condition.match
+    statement = _first_seqs_statement(conn.dialect, match.sql, match.types)
+    return [row[0] for row in statement.rows(conn, match.values)]
+
+
 def _first_page_with_total(
-    conn: Connection,
-    query: SearchQuery,
-    where: ColumnElement[bool],
-    narrowing: Narrowing | None,
+    conn: Connection, query: SearchQuery, condition: _Condition, narrowing: Narrowing | None
 ) -> SearchPage:
     """The first page in insertion order and the total, from one pass over the matches.
 
@@ -124,17 +177,11 @@ def _first_page_with_total(
     page, their number is the total (or tells that it is beyond the estimate), and only
     the page's resources are then read.
     """
-    seqs = list(
-        conn.execute(
-            select(fhir_resource.c.seq)
-            .where(where)
-            .order_by(fhir_resource.c.seq)
-            .limit(ESTIMATE_LIMIT + 1)
-        ).scalars()
-    )
+    seqs = _first_seqs(conn, condition)
     total: int | None = len(seqs)
     if len(seqs) > ESTIMATE_LIMIT:
-        total = _total(conn, where, "accurate") if query.total == "accurate" else None
+        accurate = query.total == "accurate"
+        total = _total(conn, condition.where, "accurate") if accurate else None
     page = seqs[: query.count]
     matches = _load(conn, page)
     next_cursor = None
@@ -144,7 +191,7 @@ def _first_page_with_total(
     return SearchPage(matches, extra, total, next_cursor, None, warnings)
 
 
-def _total(conn: Connection, where: ColumnElement[bool], mode: Total) -> int | None:
+def _total(conn: Connection, where: Where, mode: Total) -> int | None:
     """The number of matches: exact, or for ``estimate`` exact up to ESTIMATE_LIMIT, else None."""
     if mode == "none":
         return None
@@ -169,11 +216,22 @@ def _json_key(value: object) -> str | int | float | None:
     raise TypeError(f"unexpected sort key value {value!r}")
 
 
+@lru_cache(maxsize=256)
+def _load_statement(dialect: Dialect, size: int) -> DriverStatement:
+    wanted: list[BindParameter[int]] = [bindparam(f"s{n}") for n in range(size)]
+    return DriverStatement(
+        select(*RESOURCE_COLUMNS).where(fhir_resource.c.seq.in_(wanted)), dialect
+    )
+
+
 def _load(conn: Connection, seqs: list[int]) -> list[StoredResource]:
+    """The resources of ``seqs``, in that order (a page: run on the driver, see _first_seqs)."""
     if not seqs:
         return []
-    rows = conn.execute(select(*RESOURCE_COLUMNS).where(fhir_resource.c.seq.in_(seqs)))
-    by_seq = {r.seq: to_stored(r) for r in rows}
+    rows = _load_statement(conn.dialect, len(seqs)).rows(
+        conn, {f"s{n}": seq for n, seq in enumerate(seqs)}
+    )
+    by_seq = {row[0]: to_stored(row) for row in rows}
     return [by_seq[s] for s in seqs if s in by_seq]
 
 

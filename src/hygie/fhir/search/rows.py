@@ -19,7 +19,7 @@ RESOURCE_COLUMNS = (
 )
 
 
-def to_stored(row: Row[*tuple[Any, ...]]) -> StoredResource:
-    return StoredResource(
-        row.resource_type, row.id, row.version, row.last_updated, row.content, row.seq
-    )
+def to_stored(row: Row[*tuple[Any, ...]] | tuple[Any, ...]) -> StoredResource:
+    """A row of :data:`RESOURCE_COLUMNS` (a SQLAlchemy row or the driver's tuple)."""
+    seq, resource_type, resource_id, version, last_updated, content = row
+    return StoredResource(resource_type, resource_id, version, last_updated, content, seq)

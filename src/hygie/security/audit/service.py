@@ -16,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ClauseElement, Connection, Dialect, Row, bindparam, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import Connection, Dialect, Row, bindparam, select
 
+from hygie.db.driver import DriverStatement, driver_error
 from hygie.db.engine import Database
 from hygie.security.audit import merkle
 from hygie.security.audit.entry import AuditEntry, from_leaf, to_leaf
@@ -175,16 +174,7 @@ class AuditLog:
                     )
                 )
             except conn.dialect.loaded_dbapi.Error as error:
-                # Raised as SQLAlchemy raises driver errors (IntegrityError...), parameters
-                # (the leaves) left out of the message; the transaction rolls back.
-                raise DBAPIError.instance(
-                    None,
-                    None,
-                    error,
-                    conn.dialect.loaded_dbapi.Error,
-                    hide_parameters=True,
-                    dialect=conn.dialect,
-                ) from error
+                raise driver_error(conn, error) from error  # the transaction rolls back
             finally:
                 cursor.close()
         return list(range(first, size))
@@ -336,39 +326,12 @@ class AuditLog:
             raise ProofRangeError(f"tree_size {tree_size} is beyond the log's size {size}")
 
 
-_Params = tuple[object, ...] | dict[str, object]  # a driver's positional or named parameters
-
-
-class _DriverStatement:
-    """A statement compiled once for one dialect, run on the driver's cursor."""
-
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler)
-        self.sql = str(compiled)
-        # Positional drivers (SQLite's "?") take a tuple in this order, others the mapping.
-        self.order = tuple(compiled.positiontup or ()) if compiled.positional else None
-
-    def call(self, params: dict[str, object]) -> tuple[str, _Params]:
-        if self.order is None:
-            return self.sql, params
-        return self.sql, tuple(params[name] for name in self.order)
-
-    def call_many(
-        self, rows: list[dict[str, object]]
-    ) -> tuple[str, list[tuple[object, ...]] | list[dict[str, object]]]:
-        if self.order is None:
-            return self.sql, list(rows)
-        order = self.order
-        return self.sql, [tuple(row[name] for name in order) for row in rows]
-
-
 @dataclass(frozen=True, slots=True)
 class _AppendSql:
-    lock_head: _DriverStatement
-    insert_entry: _DriverStatement
-    insert_node: _DriverStatement
-    update_head: _DriverStatement
+    lock_head: DriverStatement
+    insert_entry: DriverStatement
+    insert_node: DriverStatement
+    update_head: DriverStatement
 
 
 @cache
@@ -379,15 +342,15 @@ def _append_sql(dialect: Dialect) -> _AppendSql:
     and the writer holds the GIL the event loop needs meanwhile."""
     head = security_audit_head
     return _AppendSql(
-        lock_head=_DriverStatement(
+        lock_head=DriverStatement(
             select(head.c.size, head.c.frontier)
             .where(head.c.id == bindparam("head_id"))
             .with_for_update(),
             dialect,
         ),
-        insert_entry=_DriverStatement(security_audit_entry.insert(), dialect),
-        insert_node=_DriverStatement(security_audit_node.insert(), dialect),
-        update_head=_DriverStatement(
+        insert_entry=DriverStatement(security_audit_entry.insert(), dialect),
+        insert_node=DriverStatement(security_audit_node.insert(), dialect),
+        update_head=DriverStatement(
             head.update()
             .where(head.c.id == bindparam("head_id"))
             .values(
