@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from hygie.fhir.indexing import Indexer
+from hygie.fhir.model import StoredResource
 from hygie.fhir.searchparams import SearchParam, SearchParamRegistry
 
 # The first parameter names the resource's primary patient.
@@ -98,16 +101,36 @@ class Ownership:
     context: str | None = None  # a Binary's securityContext when it is not a Patient
 
 
+# Ownerships kept, by stored version and the hash of its content (a version seen inside a
+# transaction that then rolled back may be written again with other content).
+OWNERSHIP_CACHE_SIZE = 32768  # a full cache is emptied; an entry is ~300 bytes
+
+
 class CompartmentReader:
     """Finds a resource body's owners with the store's own FHIRPath extraction."""
 
     def __init__(self, registry: SearchParamRegistry) -> None:
+        self._known: dict[tuple[str, str, int, int], Ownership] = {}
         by_type: dict[str, dict[str, SearchParam]] = {}
         for rtype, codes in PATIENT_COMPARTMENT.items():
             params = {c: p for c in codes if (p := registry.get(rtype, c)) is not None}
             by_type[rtype] = params
         self.params = {rtype: tuple(params) for rtype, params in by_type.items()}
         self._indexer = Indexer(SearchParamRegistry(by_type))
+
+    def stored_ownership(self, stored: StoredResource) -> Ownership:
+        """The ownership of a stored version (not a deletion), extracted once: every read and
+        every search page decides on it (~20 us of parsing and extraction each)."""
+        if stored.content is None:
+            raise ValueError(f"{stored.reference} version {stored.version} is a deletion")
+        key = (stored.resource_type, stored.id, stored.version, hash(stored.content))
+        known = self._known.get(key)
+        if known is None:
+            known = self.ownership(orjson.loads(stored.content))
+            if len(self._known) >= OWNERSHIP_CACHE_SIZE:
+                self._known.clear()
+            self._known[key] = known
+        return known
 
     def ownership(self, body: dict[str, Any]) -> Ownership:
         rtype = body.get("resourceType")

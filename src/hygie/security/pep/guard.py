@@ -146,7 +146,7 @@ class PolicyGuard:
         if not live:
             return []
         subjects = [
-            _Subject(r.resource_type, r.id, self._point.reader.ownership(orjson.loads(r.content)))
+            _Subject(r.resource_type, r.id, self._point.reader.stored_ownership(r))
             for r in live
             if r.content is not None
         ]
@@ -178,7 +178,7 @@ class PolicyGuard:
     ) -> None:
         subjects = []
         if current is not None and current.content is not None:
-            ownership = self._point.reader.ownership(orjson.loads(current.content))
+            ownership = self._point.reader.stored_ownership(current)
             subjects.append(_Subject(current.resource_type, current.id, ownership))
         if body is not None:
             subjects.append(
