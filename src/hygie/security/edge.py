@@ -23,7 +23,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hygie.security.audit.entry import AuditEntry, Outcome
-from hygie.security.context import RequestContext
+from hygie.security.context import PrincipalKind, RequestContext
 from hygie.security.oauth.errors import AuthenticationFailed
 from hygie.security.pep.audit import actor_of
 from hygie.security.policy.model import DecisionPoint, ResourceFacts
@@ -57,18 +57,28 @@ class RouteRule:
     methods: frozenset[str]
     action: str
     resource_type: str
+    # Callers whose requests the route's handler decides, on facts only it knows (whose
+    # Device a reported tag is): the edge passes them on undecided, as /fhir to the store.
+    handler_decides: frozenset[PrincipalKind] = frozenset()
 
 
 # First match wins; anything else outside PUBLIC_PREFIXES and /fhir is refused. Assets are
 # FHIR Devices and zones FHIR Locations, so the location API is decided as the FHIR
 # interactions it amounts to (a backend client needs system/Device.rs or .u, a professional
-# user/Device...); maps, wayfinding and positioning a scan show no health data.
+# user/Device...); maps, wayfinding and positioning a scan show no health data. A device
+# reports only its own tag: the tracking route decides ``location.write`` on the tag's Device.
 ROUTE_RULES: tuple[RouteRule, ...] = (
     RouteRule("/plan/personnel", frozenset({"GET"}), "fhir.search", "Device"),
     RouteRule("/plan", frozenset({"GET"}), "location.map", "Map"),
     RouteRule("/api/location/route", frozenset({"GET"}), "location.map", "Map"),
     RouteRule("/api/location/locate", frozenset({"POST"}), "location.map", "Map"),
-    RouteRule("/api/location/tags/", frozenset({"POST"}), "fhir.update", "Device"),
+    RouteRule(
+        "/api/location/tags/",
+        frozenset({"POST"}),
+        "fhir.update",
+        "Device",
+        handler_decides=frozenset({PrincipalKind.DEVICE}),
+    ),
     RouteRule("/api/location/reports", frozenset({"POST"}), "fhir.update", "Device"),
     RouteRule("/api/location/assets", frozenset({"POST", "PUT"}), "fhir.update", "Device"),
     RouteRule("/api/location/zones", frozenset({"POST"}), "fhir.create", "Location"),
@@ -184,6 +194,9 @@ class Edge:
             await _json(403, {"error": "forbidden", "message": "no policy allows this route"})(
                 scope, receive, send
             )
+            return
+        if ctx.principal.kind in rule.handler_decides:
+            await self.app(scope, receive, send)
             return
         decision = self.pdp.decide(
             ctx, rule.action, ResourceFacts(resource_type=rule.resource_type)

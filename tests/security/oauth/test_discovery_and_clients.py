@@ -134,7 +134,8 @@ def test_registration_rules(database: Database) -> None:
 
 def test_clients_cli_create_list_revoke(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
-    env = {"HYGIE_DATA_DIR": str(data_dir), "HYGIE_DATABASE_URL": ""}
+    # Demo mode: the audit key the admin.client.* entries are signed with is generated.
+    env = {"HYGIE_DATA_DIR": str(data_dir), "HYGIE_DATABASE_URL": "", "HYGIE_MODE": "demo"}
     db = Database(make_engine(Settings.from_env(env).sqlalchemy_url))
     upgrade(db.engine)
     db.dispose()

@@ -1,9 +1,13 @@
 """JSON routes of asset tracking, under ``/api/location``. Each parses, calls the service,
 and shapes the answer; a :class:`TrackingError` becomes ``{"error": message}`` with its status.
+
+The edge decides every caller but a device; a device reporting a tag is decided here, where
+the tag's Device is known (:class:`OwnTagCheck`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
@@ -26,8 +30,14 @@ from hygie.location.tracking.model import (
 from hygie.location.tracking.reports import parse_batch_body, parse_tag_body
 from hygie.location.tracking.service import TrackingService
 from hygie.location.tracking.wire import event_json
+from hygie.security.audit.sink import AuditSink
+from hygie.security.context import PrincipalKind, RequestContext
+from hygie.security.edge import context_of
+from hygie.security.pep.audit import decision_entry
+from hygie.security.policy.model import DecisionPoint, ResourceFacts
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+ACTION_REPORT = "location.write"
 
 
 class _TrackingRoute(APIRoute):
@@ -43,20 +53,51 @@ class _TrackingRoute(APIRoute):
         return handle
 
 
+class OwnTagCheck:
+    """A device reports for its own tag only: the PDP decides ``location.write`` with the
+    tag's FHIR Device as the report's author (none for an unknown tag, so a device learns
+    nothing of other tags), and the decision is audited, denials too."""
+
+    def __init__(self, service: TrackingService, pdp: DecisionPoint, audit: AuditSink) -> None:
+        self._service = service
+        self._pdp = pdp
+        self._audit = audit
+
+    async def check(self, ctx: RequestContext, tag_id: str) -> None:
+        try:
+            asset = await run_in_threadpool(self._service.asset, tag_id)
+            device: str | None = f"Device/{asset.device_id}"
+        except TrackingError:
+            device = None
+        facts = ResourceFacts("Position", author_refs=frozenset({device} if device else ()))
+        decision = self._pdp.decide(ctx, ACTION_REPORT, facts)
+        entry = decision_entry(
+            ctx, ACTION_REPORT, decision, now=time.time(), resource=device, note="tag report"
+        )
+        await self._audit.submit_async([entry])
+        if not decision.allowed:
+            raise TrackingError(403, decision.reason)
+
+
 def tracking_router_for(app: FastAPI) -> APIRouter:
     """Build the tracking service from the app's database and store (kept on
     ``app.state.tracking`` for the MQTT listener) and return its routes."""
     app.state.tracking = TrackingService(
         app.state.database, app.state.store, positioner=getattr(app.state, "positioner", None)
     )
-    return tracking_router(app.state.tracking)
+    security = app.state.security
+    own_tag = OwnTagCheck(app.state.tracking, security.pdp, security.audit_sink)
+    return tracking_router(app.state.tracking, own_tag)
 
 
-def tracking_router(service: TrackingService) -> APIRouter:
+def tracking_router(service: TrackingService, own_tag: OwnTagCheck) -> APIRouter:
     router = APIRouter(prefix="/api/location", route_class=_TrackingRoute)
 
     @router.post("/tags/{tag_id}/reports", status_code=202)
     async def tag_reports(tag_id: str, request: Request) -> dict[str, Any]:
+        ctx = context_of(request.scope)
+        if ctx is not None and ctx.principal.kind is PrincipalKind.DEVICE:
+            await own_tag.check(ctx, tag_id)
         reports = parse_tag_body(await _body(request), tag_id, service.clock())
         return _ingested(await run_in_threadpool(service.ingest, reports))
 

@@ -7,10 +7,11 @@ checking a proof writes its jti to the replay store.
 
 A client sends the same token for minutes: its verified claims are kept until it expires,
 so the signature (an ECDSA verification, most of the cost) is checked once per token.
-The revocation state (token, grant, client, account: one query) is kept at most
-``STATE_TTL`` seconds, and dropped at once when a revocation or an account change is made
-in this process (:mod:`hygie.security.revocations`); one made by another process (the CLI,
-another worker) takes effect within that bound. The DPoP proof is checked on every request.
+The revocation state (token, grant, client with a device's posture, account: one query)
+is kept at most ``STATE_TTL`` seconds, and dropped at once when a revocation, a posture or
+an account change is made in this process (:mod:`hygie.security.revocations`); one made by
+another process (the CLI, another worker) takes effect within that bound. The DPoP proof
+is checked on every request.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class TokenAuthenticator:
             raise _failed(
                 scheme, "invalid_token", "DPoP-bound tokens need the DPoP scheme, others Bearer"
             )
-        principal, aal = self._principal(scheme, claims)
+        principal, aal, posture = self._principal(scheme, claims)
         if claims.jkt is not None:
             self._check_proof(token, claims.jkt, dpop, method=method, url=url)
         if scopes is None:
@@ -103,6 +104,7 @@ class TokenAuthenticator:
             client_id=claims.client_id,
             scopes=scopes,
             launch_patient=claims.patient,
+            device_posture=posture,
             token_id=claims.jti,
             request_id=new_request_id(),
         )
@@ -128,18 +130,25 @@ class TokenAuthenticator:
         self._verified[token] = (claims, scopes)
         return claims, scopes
 
-    def _principal(self, scheme: str, claims: AccessClaims) -> tuple[Principal, Aal]:
+    def _principal(self, scheme: str, claims: AccessClaims) -> tuple[Principal, Aal, str | None]:
+        """Who the token speaks for, how strongly, and a device's posture."""
         state = self._token_state(claims)
         if state is None or state.revoked:
             raise _failed(scheme, "invalid_token", "the access token was revoked")
+        if state.device_ref is not None:
+            # A device acting for itself: the FHIR Device it is bound to, with its posture.
+            device = Principal(
+                PrincipalKind.DEVICE, claims.client_id, state.client_name, fhir_ref=state.device_ref
+            )
+            return device, Aal.ONE, state.posture
         if state.account_id is None:
             # A backend service acting for itself (client_credentials).
             client = Principal(PrincipalKind.CLIENT, claims.client_id, state.client_name)
-            return client, Aal.ONE
+            return client, Aal.ONE, None
         if state.account_disabled or state.principal is None:
             raise _failed(scheme, "invalid_token", "the account is disabled")
         # Authorization codes are only issued to users signed in at AAL2.
-        return state.principal, Aal.TWO
+        return state.principal, Aal.TWO, None
 
     def _token_state(self, claims: AccessClaims) -> TokenState | None:
         """The token's revocation state, read again after ``STATE_TTL`` seconds or after any

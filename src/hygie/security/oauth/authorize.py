@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert, select
 from hygie.db.engine import Database
 from hygie.security.context import Aal, PrincipalKind, RequestContext
 from hygie.security.oauth import pages
-from hygie.security.oauth.clients import Client, ClientKind, ClientRegistry
+from hygie.security.oauth.clients import Client, ClientRegistry
 from hygie.security.oauth.errors import OAuthError
 from hygie.security.oauth.grants import GrantStore, digest
 from hygie.security.oauth.scope_rules import granted_scopes
@@ -101,7 +101,7 @@ class Authorizer:
         names = [name for name, _ in items]
         repeated = sorted({name for name in names if names.count(name) > 1} & set(_UNIQUE_PARAMS))
         client = self._registry.get(params.get("client_id", ""))
-        if client is None or client.revoked or client.kind is ClientKind.BACKEND:
+        if client is None or client.revoked or client.kind.acts_for_itself:
             return Page(pages.error_page("Application inconnue ou révoquée."), 400)
         redirect_uri = params.get("redirect_uri", "")
         if redirect_uri not in client.redirect_uris or "redirect_uri" in repeated:

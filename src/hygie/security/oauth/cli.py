@@ -1,8 +1,14 @@
-"""``hygie clients``: register, list and revoke OAuth clients (SMART apps, backend services)."""
+"""``hygie clients``: register, list and revoke OAuth clients (SMART apps, backend services,
+devices) and set a device's posture.
+
+Each change is an ``admin.client.*`` entry in the audit log, so the audit signing key must be
+available (HYGIE_AUDIT_KEY_FILE, or the generated one in demo mode), as for ``hygie users``.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,9 +16,14 @@ from sqlalchemy import inspect
 
 from hygie.cli_support import open_database, settings_or_exit
 from hygie.db.engine import Database
-from hygie.security.oauth.clients import ClientKind, ClientRegistry
+from hygie.security.audit import Actor, ActorKind, AuditEntry, AuditLog, Outcome
+from hygie.security.audit.errors import AuditKeyError
+from hygie.security.audit.signing import load_signer
+from hygie.security.oauth.clients import Client, ClientKind, ClientRegistry, Posture
 from hygie.security.oauth.errors import ClientError, UnknownClient
 from hygie.security.oauth.tables import security_oauth_client
+
+_OPERATOR = Actor(ActorKind.SYSTEM, "hygie-cli", "hygie clients")
 
 
 def _open() -> Database:
@@ -23,9 +34,33 @@ def _open() -> Database:
     return db
 
 
+def _open_audited() -> tuple[Database, AuditLog]:
+    settings = settings_or_exit()
+    try:
+        signer = load_signer(data_dir=settings.data_dir, allow_generate=settings.demo)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    db = _open()
+    return db, AuditLog(db, signer)
+
+
+def _record(log: AuditLog, action: str, client: Client, detail: str = "") -> None:
+    log.append(
+        AuditEntry(
+            time=datetime.now(UTC),
+            actor=_OPERATOR,
+            action=action,
+            outcome=Outcome.SUCCESS,
+            resource=client.device_ref,
+            client_id=client.id,
+            reason=f"{client.kind.value} client {client.id} ({client.name}){detail}",
+        )
+    )
+
+
 @click.group(name="clients")
 def clients() -> None:
-    """OAuth clients: SMART apps (public or confidential) and backend services."""
+    """OAuth clients: SMART apps (public or confidential), backend services and devices."""
 
 
 @clients.command(name="create")
@@ -38,14 +73,16 @@ def clients() -> None:
 @click.option(
     "--jwks-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Public JWKS of a backend service (private_key_jwt, RS384 or ES384).",
+    help="Public JWKS of a backend service or device (private_key_jwt, RS384 or ES384).",
 )
+@click.option("--device", "device_ref", help="Device/<id>: the FHIR Device a device client is.")
 def create_command(
     name: str,
     kind: str,
     redirect_uris: tuple[str, ...],
     scopes: tuple[str, ...],
     jwks_file: Path | None,
+    device_ref: str | None,
 ) -> None:
     """Register a client; prints its id, and its secret once for confidential clients."""
     jwks = None
@@ -57,16 +94,24 @@ def create_command(
         if not isinstance(jwks, dict):
             raise click.ClickException(f'{jwks_file}: expected {{"keys": [...]}}')
     words = [word for scope in scopes for word in scope.split()]
-    db = _open()
+    db, log = _open_audited()
     try:
         client, secret = ClientRegistry(db).create(
-            name, ClientKind(kind), redirect_uris=redirect_uris, scopes=words, jwks=jwks
+            name,
+            ClientKind(kind),
+            redirect_uris=redirect_uris,
+            scopes=words,
+            jwks=jwks,
+            device_ref=device_ref,
         )
+        _record(log, "admin.client.create", client)
     except ClientError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         db.dispose()
     click.echo(f"client_id: {client.id}")
+    if client.posture is not None:
+        click.echo(f"posture: {client.posture.value}")
     if secret is not None:
         click.echo(f"client_secret: {secret}")
         click.echo("Keep this secret now: Hygie stores only its hash and cannot show it again.")
@@ -76,9 +121,13 @@ def create_command(
 @click.argument("client_id")
 def revoke_command(client_id: str) -> None:
     """Revoke a client: its tokens stop working at once."""
-    db = _open()
+    db, log = _open_audited()
     try:
-        ClientRegistry(db).revoke(client_id)
+        registry = ClientRegistry(db)
+        registry.revoke(client_id)
+        client = registry.get(client_id)
+        assert client is not None  # just revoked
+        _record(log, "admin.client.revoke", client)
     except UnknownClient:
         raise click.ClickException(f"no client {client_id}") from None
     finally:
@@ -86,9 +135,26 @@ def revoke_command(client_id: str) -> None:
     click.echo(f"client {client_id} revoked")
 
 
+@clients.command(name="posture")
+@click.argument("client_id")
+@click.argument("posture", type=click.Choice([posture.value for posture in Posture]))
+def posture_command(client_id: str, posture: str) -> None:
+    """Set a device's posture: only compliant devices record telemetry, a quarantined one
+    may do nothing. Running servers apply it within a second."""
+    db, log = _open_audited()
+    try:
+        client = ClientRegistry(db).set_posture(client_id, Posture(posture))
+        _record(log, "admin.client.posture", client, f": posture {posture}")
+    except UnknownClient:
+        raise click.ClickException(f"no device client {client_id}") from None
+    finally:
+        db.dispose()
+    click.echo(f"device {client.device_ref} (client {client_id}) is now {posture}")
+
+
 @clients.command(name="list")
 def list_command() -> None:
-    """Every client: id, type, state, name, scopes."""
+    """Every client: id, type, state, name, scopes; a device's Device and posture."""
     db = _open()
     try:
         registered = ClientRegistry(db).list()
@@ -97,4 +163,7 @@ def list_command() -> None:
     for client in registered:
         state = "revoked" if client.revoked else "active"
         scopes = " ".join(sorted(client.scopes))
-        click.echo(f"{client.id}  {client.kind.value:<12} {state:<7} {client.name}  [{scopes}]")
+        device = f" {client.device_ref} {client.posture}" if client.device_ref else ""
+        click.echo(
+            f"{client.id}  {client.kind.value:<12} {state:<7} {client.name}{device}  [{scopes}]"
+        )

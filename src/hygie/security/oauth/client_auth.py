@@ -3,7 +3,8 @@
 Methods: ``client_secret_basic``, ``client_secret_post``, ``private_key_jwt`` (RFC 7523,
 SMART Backend Services: RS384 or ES384, ``iss`` = ``sub`` = client id, ``aud`` = the token
 endpoint, at most five minutes of validity, ``jti`` never seen before) and ``none`` for
-public clients, which prove possession with PKCE and DPoP instead.
+public clients, which prove possession with PKCE and DPoP instead. Devices use
+``private_key_jwt`` only.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class ClientAuthenticator:
         if form.get("client_id", client_id) != client_id:
             raise OAuthError("invalid_request", "client_id differs from the authenticated client")
         client = self._active(client_id, basic=basic)
+        if client.kind is ClientKind.DEVICE:
+            raise ClientAuthFailed("a device authenticates with private_key_jwt only", client_id)
         if not self._registry.verify_secret(client.id, secret):
             raise ClientAuthFailed("wrong client secret", client_id, basic=basic)
         return AuthenticatedClient(client, method)

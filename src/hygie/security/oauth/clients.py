@@ -1,9 +1,11 @@
-"""The registry of OAuth clients (SMART apps and backend services).
+"""The registry of OAuth clients (SMART apps, backend services and devices).
 
-Three kinds: ``public`` apps (no secret; PKCE and DPoP), ``confidential`` apps (a client
+Four kinds: ``public`` apps (no secret; PKCE and DPoP), ``confidential`` apps (a client
 secret, shown once), ``backend`` services (client_credentials with ``private_key_jwt``
-against their registered public keys, or a secret when they have no key). Redirect URIs
-are matched exactly, so they are stored exactly as registered.
+against their registered public keys, or a secret when they have no key) and ``device``s:
+one FHIR Device each, client_credentials with ``private_key_jwt`` only (a device holds a
+key pair, never a shared secret), and a posture the operators set. Redirect URIs are
+matched exactly, so they are stored exactly as registered.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +24,7 @@ from urllib.parse import urlsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from hygie.db.engine import Database
 from hygie.security import revocations
@@ -32,12 +35,27 @@ from hygie.security.scopes import InvalidScope, parse_scopes
 ClientKey = ECKey | RSAKey
 _LOOPBACK = frozenset({"127.0.0.1", "[::1]", "localhost"})
 MIN_RSA_BITS = 2048
+_DEVICE_REF = re.compile(r"Device/[A-Za-z0-9\-.]{1,64}")
 
 
 class ClientKind(StrEnum):
     PUBLIC = "public"
     CONFIDENTIAL = "confidential"
     BACKEND = "backend"
+    DEVICE = "device"
+
+    @property
+    def acts_for_itself(self) -> bool:
+        """client_credentials with system/ scopes, no user and no redirect URI."""
+        return self in (ClientKind.BACKEND, ClientKind.DEVICE)
+
+
+class Posture(StrEnum):
+    """What the operators know of a device's state (``context.device_posture``)."""
+
+    COMPLIANT = "compliant"
+    UNKNOWN = "unknown"  # at registration, until someone vouches for the device
+    QUARANTINED = "quarantined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +69,9 @@ class Client:
     has_secret: bool
     revoked: bool
     created_at: int
+    device_ref: str | None = None  # "Device/<id>" the client is, for a device
+    posture: Posture | None = None  # a device's posture, and when it was last set
+    posture_at: int | None = None
 
     def __repr__(self) -> str:
         return f"Client(id={self.id!r}, name={self.name!r}, kind={self.kind.value})"
@@ -107,9 +128,9 @@ def _check_scopes(kind: ClientKind, scopes: Iterable[str]) -> frozenset[str]:
     if not parsed:
         raise ClientError("a client needs at least one scope")
     for scope in parsed:
-        if kind is ClientKind.BACKEND and scope.context != "system":
-            raise ClientError(f"a backend client only gets system/ scopes, not {scope.raw!r}")
-        if kind is not ClientKind.BACKEND and scope.context == "system":
+        if kind.acts_for_itself and scope.context != "system":
+            raise ClientError(f"a {kind} client only gets system/ scopes, not {scope.raw!r}")
+        if not kind.acts_for_itself and scope.context == "system":
             raise ClientError(f"{scope.raw!r}: system/ scopes are for backend clients only")
     return frozenset(scope.raw for scope in parsed)
 
@@ -127,6 +148,7 @@ class ClientRegistry:
         redirect_uris: Iterable[str] = (),
         scopes: Iterable[str],
         jwks: Mapping[str, Any] | None = None,
+        device_ref: str | None = None,
     ) -> tuple[Client, str | None]:
         """Register a client; returns it and its secret (None for public or keyed clients)."""
         name = name.strip()
@@ -135,17 +157,26 @@ class ClientRegistry:
         uris = tuple(dict.fromkeys(redirect_uris))
         for uri in uris:
             _check_redirect_uri(uri)
-        if kind is not ClientKind.BACKEND and not uris:
+        if not kind.acts_for_itself and not uris:
             raise ClientError("public and confidential clients need at least one redirect URI")
-        if kind is ClientKind.BACKEND and uris:
-            raise ClientError("backend clients have no redirect URI")
-        if jwks is not None and kind is not ClientKind.BACKEND:
-            raise ClientError("only backend clients register public keys")
+        if kind.acts_for_itself and uris:
+            raise ClientError(f"{kind} clients have no redirect URI")
+        if jwks is not None and not kind.acts_for_itself:
+            raise ClientError("only backend and device clients register public keys")
+        if kind is ClientKind.DEVICE:
+            if jwks is None:
+                raise ClientError("a device client needs its public key (private_key_jwt only)")
+            if device_ref is None or not _DEVICE_REF.fullmatch(device_ref):
+                raise ClientError("a device client is bound to one FHIR Device: Device/<id>")
+        elif device_ref is not None:
+            raise ClientError("only device clients are bound to a FHIR Device")
         allowed = _check_scopes(kind, scopes)
         keys = parse_jwks(jwks) if jwks is not None else ()
         secret = None
         if kind is ClientKind.CONFIDENTIAL or (kind is ClientKind.BACKEND and not keys):
             secret = secrets.token_urlsafe(32)
+        now = int(self._clock())
+        posture = Posture.UNKNOWN if kind is ClientKind.DEVICE else None
         client = Client(
             id=secrets.token_hex(16),
             name=name,
@@ -155,9 +186,14 @@ class ClientRegistry:
             keys=keys,
             has_secret=secret is not None,
             revoked=False,
-            created_at=int(self._clock()),
+            created_at=now,
+            device_ref=device_ref,
+            posture=posture,
+            posture_at=now if posture else None,
         )
         with self._db.write() as conn:
+            if device_ref is not None:
+                _check_device_free(conn, device_ref)
             conn.execute(
                 insert(security_oauth_client).values(
                     id=client.id,
@@ -169,6 +205,9 @@ class ClientRegistry:
                     scopes=" ".join(sorted(allowed)),
                     revoked=False,
                     created_at=client.created_at,
+                    device_ref=device_ref,
+                    posture=posture,
+                    posture_at=client.posture_at,
                 )
             )
         return client, secret
@@ -201,6 +240,23 @@ class ClientRegistry:
             raise UnknownClient(client_id)
         revocations.notify()
 
+    def set_posture(self, client_id: str, posture: Posture) -> Client:
+        """Set a device's posture; its tokens carry the new one at once in this process, and
+        within the authenticator's state bound elsewhere."""
+        table = security_oauth_client
+        with self._db.write() as conn:
+            done = conn.execute(
+                update(table)
+                .where(table.c.id == client_id, table.c.kind == ClientKind.DEVICE.value)
+                .values(posture=posture.value, posture_at=int(self._clock()))
+            ).rowcount
+        if not done:
+            raise UnknownClient(client_id)
+        revocations.notify()
+        client = self.get(client_id)
+        assert client is not None  # just updated; clients are never deleted
+        return client
+
     def verify_secret(self, client_id: str, secret: str) -> bool:
         with self._db.read() as conn:
             stored = conn.execute(
@@ -209,6 +265,16 @@ class ClientRegistry:
                 )
             ).scalar()
         return stored is not None and hmac.compare_digest(stored, hash_secret(secret))
+
+
+def _check_device_free(conn: Connection, device_ref: str) -> None:
+    """One active client per Device, so that its posture is that of the device."""
+    table = security_oauth_client
+    taken = conn.execute(
+        select(table.c.id).where(table.c.device_ref == device_ref, table.c.revoked.is_(False))
+    ).scalar()
+    if taken is not None:
+        raise ClientError(f"{device_ref} already has the active client {taken}: revoke it first")
 
 
 def _client(row: Row[Any]) -> Client:
@@ -223,4 +289,7 @@ def _client(row: Row[Any]) -> Client:
         has_secret=row.secret_hash is not None,
         revoked=bool(row.revoked),
         created_at=int(row.created_at),
+        device_ref=row.device_ref,
+        posture=Posture(row.posture) if row.posture else None,
+        posture_at=row.posture_at,
     )

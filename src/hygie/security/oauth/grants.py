@@ -70,6 +70,8 @@ class TokenState:
     # The user the grant acts for, as their account says now (None: a backend client).
     principal: Principal | None = None
     account_disabled: bool = False  # also true when the grant's account no longer exists
+    device_ref: str | None = None  # "Device/<id>" when the client is a device
+    posture: str | None = None  # that device's posture, as the operators last set it
 
 
 class RefreshOutcome(Enum):
@@ -294,8 +296,8 @@ class GrantStore:
         revocations.notify()
 
     def token_state(self, grant_id: str, jti: str) -> TokenState | None:
-        """One query for everything revocable about an access token, the account included;
-        None: unknown grant."""
+        """One query for everything revocable about an access token, the account and a
+        device's posture included; None: unknown grant."""
         with self._db.read() as conn:
             row = conn.execute(_TOKEN_STATE, {"grant_id": grant_id, "jti": jti}).first()
         if row is None:
@@ -317,6 +319,8 @@ class GrantStore:
             principal=principal,
             account_disabled=row.account_id is not None
             and (row.kind is None or bool(row.disabled)),
+            device_ref=row.device_ref,
+            posture=row.posture,
         )
 
 
@@ -327,6 +331,8 @@ _TOKEN_STATE = (
         security_oauth_grant.c.revoked,
         security_oauth_client.c.name,
         security_oauth_client.c.revoked.label("client_revoked"),
+        security_oauth_client.c.device_ref,
+        security_oauth_client.c.posture,
         exists().where(security_oauth_revoked.c.jti == bindparam("jti")).label("jti_revoked"),
         accounts.c.kind,
         accounts.c.display,

@@ -119,6 +119,8 @@ class AuthorizationServer:
             raise OAuthError(
                 "invalid_client", "introspection needs an authenticated client", status=401
             )
+        if client.kind is ClientKind.DEVICE:  # a device has no use for others' tokens
+            raise OAuthError("unauthorized_client", "devices may not introspect tokens")
         return client
 
     def introspect(self, form: Mapping[str, str], *, authorization: str | None) -> dict[str, Any]:

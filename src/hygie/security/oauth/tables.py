@@ -1,7 +1,8 @@
-"""Tables of hygie.security.oauth (migration 0009). Times are epoch seconds.
+"""Tables of hygie.security.oauth (migrations 0009 and 0013). Times are epoch seconds.
 
 - ``security_oauth_client``: registered apps. Secrets are stored as SHA-256 digests: they are
-  32 random bytes, so a slow password hash would add nothing but latency.
+  32 random bytes, so a slow password hash would add nothing but latency. A device client
+  also names its FHIR Device and carries its posture (0013).
 - ``security_oauth_code``: authorization codes, by digest; single use, 60 s at most. A code
   remembers the grant it produced so that replaying it revokes that grant.
 - ``security_oauth_grant``: one per successful code or client_credentials exchange: the
@@ -25,13 +26,16 @@ security_oauth_client = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("kind", String(16), nullable=False),  # public, confidential, backend
+    Column("kind", String(16), nullable=False),  # public, confidential, backend, device
     Column("secret_hash", String(64), nullable=True),
     Column("jwks", Text, nullable=True),  # JSON {"keys": [...]}, public keys only
     Column("redirect_uris", Text, nullable=False),  # JSON list
     Column("scopes", Text, nullable=False),  # space-separated
     Column("revoked", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("device_ref", String(128), nullable=True, index=True),  # "Device/<id>"
+    Column("posture", String(16), nullable=True),  # compliant, unknown, quarantined
+    Column("posture_at", BigInteger, nullable=True),
 )
 
 security_oauth_code = Table(

@@ -24,7 +24,7 @@ from hygie.security.oauth.errors import OAuthError
 from hygie.security.oauth.grants import Grant, GrantStore, RefreshOutcome
 from hygie.security.oauth.scope_rules import granted_scopes
 from hygie.security.oauth.tokens import TokenMinter
-from hygie.security.oauth.trail import Trail, account_actor, client_actor
+from hygie.security.oauth.trail import Trail, account_actor, client_actor, self_actor
 from hygie.security.scopes import format_scopes
 
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
@@ -184,8 +184,10 @@ class TokenEndpoint:
     def _client_credentials(
         self, client: Client, form: Mapping[str, str], jkt: str | None
     ) -> dict[str, Any]:
-        if client.kind is not ClientKind.BACKEND:
-            raise OAuthError("unauthorized_client", "client_credentials is for backend clients")
+        if not client.kind.acts_for_itself:
+            raise OAuthError(
+                "unauthorized_client", "client_credentials is for backend and device clients"
+            )
         scopes = granted_scopes(form.get("scope", ""), client.scopes)
         grant, _ = self._grants.create_grant(
             client_id=client.id,
@@ -196,7 +198,7 @@ class TokenEndpoint:
             auth_time=int(self._clock()),
         )
         body = self._tokens(grant, None, account=None, nonce=None)
-        self._issued("token.issue", grant, None)
+        self._trail.record("token.issue", Outcome.SUCCESS, self_actor(client), client_id=client.id)
         return body
 
     def _tokens(
@@ -230,11 +232,15 @@ class TokenEndpoint:
             )
         return body
 
-    def _issued(self, action: str, grant: Grant, account: Account | None) -> None:
-        actor = account_actor(account) if account else client_actor(grant.client_id)
+    def _issued(self, action: str, grant: Grant, account: Account) -> None:
+        """A user's tokens: on their record (a patient's access history) too."""
         patient = grant.patient
-        if patient is None and account is not None and account.kind is PrincipalKind.PATIENT:
+        if patient is None and account.kind is PrincipalKind.PATIENT:
             patient = account.fhir_ref
         self._trail.record(
-            action, Outcome.SUCCESS, actor, client_id=grant.client_id, patient=patient
+            action,
+            Outcome.SUCCESS,
+            account_actor(account),
+            client_id=grant.client_id,
+            patient=patient,
         )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from hygie.security.accounts.model import Account
 from hygie.security.audit import Actor, ActorKind, AuditEntry, AuditLog, Outcome
 from hygie.security.context import PrincipalKind
+from hygie.security.oauth.clients import Client
 
 _ACTOR_KIND = {
     PrincipalKind.PATIENT: ActorKind.PATIENT,
@@ -26,6 +27,13 @@ def client_actor(client_id: str | None) -> Actor:
     """The app as actor; an id a caller made up is only logged if it is a plain token."""
     safe = client_id if client_id and _SAFE_ID.fullmatch(client_id) else "unknown"
     return Actor(ActorKind.APP, safe)
+
+
+def self_actor(client: Client) -> Actor:
+    """A client acting for itself: a device is named by its FHIR Device, an app by its id."""
+    if client.device_ref is not None:
+        return Actor(ActorKind.DEVICE, client.device_ref, client.name)
+    return client_actor(client.id)
 
 
 class Trail:

@@ -88,6 +88,9 @@ PATIENT_COMPARTMENT: dict[str, tuple[str, ...]] = {
     "SupplyRequest": ("subject",),
     "VisionPrescription": ("patient",),
 }
+# Parameters naming the device a resource comes from: that Device counts as its author
+# (they put it in the Device's compartment), so a device is decided on its own telemetry.
+DEVICE_SOURCE: dict[str, tuple[str, ...]] = {"Observation": ("device",)}
 # A Patient's care relationships: its managing organisation and general practitioners.
 CARE_PARAMS = ("organization", "general-practitioner")
 
@@ -116,6 +119,8 @@ class CompartmentReader:
             params = {c: p for c in codes if (p := registry.get(rtype, c)) is not None}
             by_type[rtype] = params
         self.params = {rtype: tuple(params) for rtype, params in by_type.items()}
+        for rtype, codes in DEVICE_SOURCE.items():
+            by_type[rtype] |= {c: p for c in codes if (p := registry.get(rtype, c)) is not None}
         self._indexer = Indexer(SearchParamRegistry(by_type))
 
     def stored_ownership(self, stored: StoredResource) -> Ownership:
@@ -152,6 +157,10 @@ class CompartmentReader:
                     owners.append(ref)
                 if code == "author":
                     authors.add(ref)
+        sources = DEVICE_SOURCE.get(rtype, ())
+        for code, target_type, target_id, _url in rows:
+            if code in sources and target_type == "Device" and target_id is not None:
+                authors.add(f"Device/{target_id}")
         return Ownership(tuple(owners), frozenset(authors))
 
 
