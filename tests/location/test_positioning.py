@@ -132,6 +132,7 @@ def test_one_scan_and_a_batch_give_the_same_fixes(training: RadioMap, validation
             "coordinate_powers must list one or more powers, all > 0",
         ),
         ({"offset_candidates": 5}, "offset_candidates must be at least"),
+        ({"coordinate_powers": (1.0, 2.0)}, "coordinate_powers must include position_power"),
     ],
 )
 def test_bad_configuration_is_refused(option: dict[str, Any], message: str) -> None:
@@ -156,8 +157,8 @@ def test_beats_one_nearest_neighbour_on_unseen_users(training: RadioMap) -> None
         k_building=1, k_level=1, k_position=1, rssi_offsets_db=(0.0,), coordinate_powers=(1.5,)
     )
     baseline = evaluate(Positioner.fit(radio_map, one_nn), held_out)
-    # measured: mean 7.24 vs 8.20 m, P75 10.1 vs 12.8 m, floors 97.0 vs 95.2 %,
-    # within uncertainty_m 66 % vs 40 %
+    # measured: mean 7.22 vs 8.20 m, P75 9.7 vs 12.8 m, floors 97.0 vs 95.2 %,
+    # within uncertainty_m 65 % vs 40 %
     assert ours["mean_error_m"] < baseline["mean_error_m"] - 0.5
     assert ours["p75_error_m"] < baseline["p75_error_m"] - 1.5
     assert ours["floor_hit"] > baseline["floor_hit"]
@@ -168,11 +169,12 @@ def test_beats_one_nearest_neighbour_on_unseen_users(training: RadioMap) -> None
 
 def test_full_validation_accuracy_holds(training: RadioMap, validation: RadioMap) -> None:
     figures = evaluate(Positioner.fit(training), validation)
-    # measured 6.62 m, P75 8.64 m, 95.77 % floors, 99.91 % buildings, 69 % within
-    # uncertainty_m (bench/bench_positioning.py); without the coordinate ensemble: 6.77 m
+    # measured 6.45 m, P75 7.94 m, 95.77 % floors, 99.91 % buildings, 70 % within
+    # uncertainty_m; with one offset per scan for the coordinates too: 6.62 m, P75 8.64 m;
+    # without the coordinate ensemble either: 6.77 m
     assert figures["n"] == 1111
-    assert figures["mean_error_m"] < 6.7
-    assert figures["p75_error_m"] < 8.8
+    assert figures["mean_error_m"] < 6.55
+    assert figures["p75_error_m"] < 8.1
     assert figures["floor_hit"] >= 0.95
     assert figures["building_hit"] >= 0.998
     assert 0.6 <= figures["within_uncertainty"] <= 0.8

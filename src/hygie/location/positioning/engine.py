@@ -12,6 +12,10 @@ bench/tune_positioning.py): Bray-Curtis (Sorensen) dissimilarity between scans, 
    otherwise pull the fix far away. The fix is the mean of such estimates in several powed
    representations (powers 1, 1.5 and e), each re-ranking the same nearest candidates: their
    errors partly cancel.
+Phones read the same signal several dB apart and the map mixes many phones: each scan is
+also tried shifted by a few offsets. The votes read the scan at the one offset that suits
+its nearest candidates best; the coordinates compare each candidate at the offset that
+suits that candidate, i.e. as if it had been taken with the scan's phone.
 A scan costs O(APs heard x fingerprints): only the rows of the heard access points are read.
 """
 
@@ -61,12 +65,13 @@ class PositionerConfig:
     # powers: each re-ranks the same offset-corrected candidates (an ensemble, cheap)
     coordinate_powers: tuple[float, ...] = (1.0, 1.5, math.e)
     # each scan is also tried with its RSSI shifted by these offsets (phones differ), against
-    # its nearest offset_candidates fingerprints; the first offset wins ties
+    # its nearest offset_candidates fingerprints: the coordinates compare each candidate at
+    # the offset that suits it; the votes use the one offset that suits the nearest best
     rssi_offsets_db: tuple[float, ...] = (0.0, -4.0, 4.0, -8.0, 8.0)
     offset_candidates: int = 100
     # uncertainty_m = scale x weighted spread of the neighbours + offset, calibrated on the
     # cross-user holdout so that about 68 % of fixes fall within it
-    uncertainty_scale: float = 1.1
+    uncertainty_scale: float = 0.9
     uncertainty_offset_m: float = 2.0
 
     def __post_init__(self) -> None:
@@ -90,6 +95,9 @@ class PositionerConfig:
         )
         if min(positive) <= 0:
             raise ValueError("the powers and uncertainty_scale must be > 0")
+        if self.position_power not in self.coordinate_powers:
+            # its re-measured candidates also choose the offset of the building and level votes
+            raise ValueError("coordinate_powers must include position_power")
         if self.uncertainty_offset_m < 0:
             raise ValueError("uncertainty_offset_m must not be negative")
 
@@ -270,22 +278,24 @@ class Positioner:
         for i, scan in enumerate(signal[_POSITION]):
             heard = np.flatnonzero(scan)
             dist[i] = _bray_curtis(self._position_t[heard], self._position_sum, scan[heard])
-        # the nearest candidates, re-measured with the scan's RSSI offset that fits them best.
+        # the nearest candidates, re-measured with the scan shifted by each RSSI offset.
         # One partial sort of the whole map then serves the building vote and, nearly always,
         # the coordinates: a building's k nearest are the map's nearest that lie in it, as
         # soon as k of the map's nearest candidates do
         candidates = _nearest(dist, cfg.offset_candidates)
-        offset, candidate_dist = self._best_offset_dist(rssi, signal[_POSITION], candidates)
-        # the level vote reads the scan with the same offset
+        offset, candidate_dist, rankings = self._match_candidates(
+            rssi, signal[_POSITION], candidates
+        )
+        # the level vote reads the scan with the offset that suits its nearest candidates
         signal[_LEVEL] = self._represent(rssi + offset[:, None])[_LEVEL]
         order = np.argsort(candidate_dist, axis=1, kind="stable")
-        candidates = np.take_along_axis(candidates, order, axis=1)
-        candidate_dist = np.take_along_axis(candidate_dist, order, axis=1)
         k = min(cfg.k_building, candidates.shape[1])
+        nearest = order[:, :k]
         building = _shares(
-            candidate_dist[:, :k], self._building_code[candidates[:, :k]], len(self._buildings)
+            np.take_along_axis(candidate_dist, nearest, axis=1),
+            self._building_code[np.take_along_axis(candidates, nearest, axis=1)],
+            len(self._buildings),
         ).argmax(axis=1)
-        rankings = self._coordinate_rankings(rssi + offset[:, None], candidates, candidate_dist)
         fixes: list[Fix | None] = [None] * len(dist)
         for b, model in enumerate(self._models):
             scans = np.flatnonzero(building == b)
@@ -300,73 +310,52 @@ class Positioner:
                 fixes[i] = fix
         return [fix for fix in fixes if fix is not None]
 
-    def _best_offset_dist(
+    def _match_candidates(
         self, rssi: FloatArray, position: Float32Array, candidates: IntArray
-    ) -> tuple[FloatArray, Float32Array]:
-        """Per scan, the best of the RSSI offsets and its distances to its candidates with it.
+    ) -> tuple[FloatArray, Float32Array, list[tuple[IntArray, Float32Array]]]:
+        """Each scan's candidates re-measured with the scan shifted by each RSSI offset.
 
-        Phones read the same signal several dB apart: each scan is tried shifted by each of
-        ``rssi_offsets_db``, and the offset whose k_position nearest candidates are nearest
-        on average wins (the first listed on a tie).
+        Phones read the same signal several dB apart, and the map's fingerprints come from
+        many phones. Returns, per scan:
+        - the offset whose k_position nearest candidates are nearest on average (the first
+          listed on a tie), with the candidates' distances at that offset (power
+          position_power): the building and level votes read the scan with it;
+        - per coordinate power, the candidates nearest first, each measured at the offset
+          that suits it best: a fingerprint is compared as if taken with the scan's phone.
+        Only the few candidates are re-measured: their powed RSSI in each representation is
+        derived from the stored position representation, so no other copy of the map is kept.
         """
         cfg = self.config
         offsets = np.asarray(cfg.rssi_offsets_db)[:, None]
         k = min(cfg.k_position, candidates.shape[1])
-        best = np.empty(candidates.shape, np.float32)
         chosen = np.empty(len(position))
+        offset_dist = np.empty(candidates.shape, np.float32)
+        ranked_dist = np.empty((len(cfg.coordinate_powers), *candidates.shape), np.float32)
+        powers = np.asarray(cfg.coordinate_powers, np.float32)[:, None, None]
+        ratios = powers / np.float32(cfg.position_power)
+        fitting = cfg.coordinate_powers.index(cfg.position_power)
         for i, scan in enumerate(position):
             heard = np.flatnonzero(scan)
-            shifted = (self._unit(rssi[i, heard] + offsets) ** cfg.position_power).astype(
-                np.float32
+            shifted = self._unit(rssi[i, heard] + offsets).astype(np.float32)
+            rows_t = self._position_t[np.ix_(heard, candidates[i])]
+            # (power, offset, candidate)
+            dist = _bray_curtis_shifted(
+                rows_t[None] ** ratios, self._coordinate_sums[:, candidates[i]], shifted**powers
             )
-            rows_t = self._position_t[np.ix_(heard, candidates[i])]
-            shared = np.minimum(rows_t[None, :, :], shifted[:, :, None]).sum(axis=1)
-            total = shifted.sum(axis=1)[:, None] + self._position_sum[candidates[i]]
-            # a fingerprint and a shifted scan that both hear nothing are simply unlike
-            dist = 1.0 - 2.0 * shared / np.maximum(total, np.float32(1e-12))
-            fit = np.partition(dist, k - 1, axis=1)[:, :k].mean(axis=1)
+            ranked_dist[:, i] = dist.min(axis=1)
+            fit = np.partition(dist[fitting], k - 1, axis=1)[:, :k].mean(axis=1)
             winner = int(np.argmin(fit))
-            best[i], chosen[i] = dist[winner], cfg.rssi_offsets_db[winner]
-        return chosen, best
-
-    def _coordinate_rankings(
-        self, shifted_rssi: FloatArray, candidates: IntArray, candidate_dist: Float32Array
-    ) -> list[tuple[IntArray, Float32Array]]:
-        """Per coordinate power: the candidates re-measured in that representation, nearest first.
-
-        Only the few candidates are re-measured: their powed RSSI is derived from the stored
-        position representation, so no other copy of the map is kept.
-        """
-        cfg = self.config
-        unit = self._unit(shifted_rssi)
-        ranked_dist = {
-            r: np.empty(candidates.shape, np.float32)
-            for r, power in enumerate(cfg.coordinate_powers)
-            if power != cfg.position_power
-        }
-        for i, scan in enumerate(unit):
-            heard = np.flatnonzero(scan)
-            rows_t = self._position_t[np.ix_(heard, candidates[i])]
-            for r, dist in ranked_dist.items():
-                power = cfg.coordinate_powers[r]
-                dist[i] = _bray_curtis(
-                    rows_t ** np.float32(power / cfg.position_power),
-                    self._coordinate_sums[r, candidates[i]],
-                    (scan[heard] ** power).astype(np.float32),
-                )
+            offset_dist[i], chosen[i] = dist[fitting, winner], cfg.rssi_offsets_db[winner]
         rankings = []
-        for r in range(len(cfg.coordinate_powers)):
-            if r not in ranked_dist:
-                rankings.append((candidates, candidate_dist))
-                continue
-            order = np.argsort(ranked_dist[r], axis=1, kind="stable")
+        for dist in ranked_dist:
+            order = np.argsort(dist, axis=1, kind="stable")
             rankings.append(
                 (
                     np.take_along_axis(candidates, order, axis=1),
-                    np.take_along_axis(ranked_dist[r], order, axis=1),
+                    np.take_along_axis(dist, order, axis=1),
                 )
             )
-        return rankings
+        return chosen, offset_dist, rankings
 
     def _nearest_in(
         self,
@@ -476,6 +465,21 @@ def _bray_curtis(
     shared = np.minimum(rows_t, values[:, None]).sum(axis=0)
     total = (values.sum() if scan_total is None else scan_total) + rows_sum
     # a scan and a fingerprint that both hear nothing (at or below floor_dbm) are unlike
+    result: Float32Array = 1.0 - 2.0 * shared / np.maximum(total, np.float32(1e-12))
+    return result
+
+
+def _bray_curtis_shifted(
+    rows_t: Float32Array, rows_sum: Float32Array, shifted: Float32Array
+) -> Float32Array:
+    """(power, offset, fingerprint) Bray-Curtis dissimilarities of a scan shifted by each offset.
+
+    Per power: ``shifted`` holds one row per offset over the scan's heard APs, ``rows_t`` the
+    fingerprints' values of those APs (AP, fingerprint) and ``rows_sum`` their totals.
+    """
+    shared = np.minimum(rows_t[:, None, :, :], shifted[:, :, :, None]).sum(axis=2)
+    total = shifted.sum(axis=2)[:, :, None] + rows_sum[:, None, :]
+    # a fingerprint and a shifted scan that both hear nothing are simply unlike
     result: Float32Array = 1.0 - 2.0 * shared / np.maximum(total, np.float32(1e-12))
     return result
 
