@@ -127,6 +127,9 @@ def test_token_search(store: FhirStore, examples: list[dict[str, Any]]) -> None:
         "example"
     ]
     assert ids(search(store, "Patient?gender=male&active=true")) == ["example"]
+    # two terms on the same index table: the second probes the rows the first found
+    assert ids(search(store, "Observation?code=8867-4&category=vital-signs")) == ["heart-rate"]
+    assert ids(search(store, "Observation?code=8867-4&category=laboratory")) == []
 
 
 @backends

@@ -29,7 +29,7 @@ def test_correlated_terms_probe_by_resource_seq(database: Database) -> None:
         compiled = statement.compile(conn, compile_kwargs={"literal_binds": True})
         plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
     assert any("ix_fhir_idx_token_lookup" in step for step in plan), plan  # the driving term
-    lookups_by_seq = [step for step in plan if "ix_fhir_idx_token_resource_seq" in step]
+    lookups_by_seq = [step for step in plan if "ix_fhir_idx_token_probe" in step]
     assert len(lookups_by_seq) == 2, plan  # the code probe and the :not anti-join
     # ... and the resources are fetched by primary key from the driving list, not scanned.
     assert any("fhir_resource USING INTEGER PRIMARY KEY" in step for step in plan), plan

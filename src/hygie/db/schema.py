@@ -69,11 +69,14 @@ def _index_table(name: str, *columns: Column[object], lookup: tuple[str, ...]) -
     return Table(
         name,
         metadata,
-        Column("resource_seq", BigInteger, nullable=False, index=True),
+        Column("resource_seq", BigInteger, nullable=False),
         Column("resource_type", String(64), nullable=False),
         Column("param", String(64), nullable=False),
         *columns,
-        Index(f"ix_{name}_lookup", "resource_type", "param", *lookup),
+        # Both covering (search/sql.py): the driving term of a search reads resource_seq
+        # by value, the other terms probe a resource's rows by resource_seq and param.
+        Index(f"ix_{name}_lookup", "resource_type", "param", *lookup, "resource_seq"),
+        Index(f"ix_{name}_probe", "resource_seq", "param", *lookup, "resource_type"),
     )
 
 

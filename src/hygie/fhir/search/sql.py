@@ -12,13 +12,19 @@ The criteria are written as SQL text with typed bound parameters named in order 
 same whatever its values, so SQLAlchemy compiles it once and reuses it from its cache.
 
 Query plans. One term, the likeliest to be selective, drives the search as an
-uncorrelated ``IN``; the others are correlated probes by ``resource_seq``. Both engines
-need this: SQLite materialises every uncorrelated ``IN`` list in full (10,000 token
-entries cost ~10 ms), and PostgreSQL, planning from statistics that lag behind a bulk
-load, joined ``Observation?patient=Patient/x&code=loinc|8867-4`` over 100,000 fresh
-Observations by scanning all 19,000 heart rates once per candidate (1 s instead of
-0.2 ms). Probes and the resource-type test compare ``resource_type || ''`` so that no
-planner can reach for the ``(resource_type, ...)`` indexes instead of the right one.
+uncorrelated ``IN``; the others are correlated probes by ``resource_seq``: the positive
+ones ``EXISTS`` probes of the driving index rows inside that ``IN`` (so only resources
+that match every term are read from ``fhir_resource``: a patient's 100 Observations are
+not all fetched to keep their 20 heart rates), the anti-joins and the conditions on
+``fhir_resource`` columns probes of the resource itself. Both index-table indexes are
+covering (``ix_*_lookup`` by value, ``ix_*_probe`` by resource_seq and param): a term
+reads no table row. Both engines need the driving/probe split: SQLite materialises every
+uncorrelated ``IN`` list in full (10,000 token entries cost ~10 ms), and PostgreSQL,
+planning from statistics that lag behind a bulk load, joined
+``Observation?patient=Patient/x&code=loinc|8867-4`` over 100,000 fresh Observations by
+scanning all 19,000 heart rates once per candidate (1 s instead of 0.2 ms). Probes and
+the resource-type test compare ``resource_type || ''`` so that no planner can reach for
+the ``(resource_type, ...)`` indexes instead of the right one.
 
 String prefixes are a range ``value >= 'abc' AND value < 'abd'`` (a B-tree range on both
 engines; SQLite's LIKE would not use the index, its columns are not NOCASE) plus an
@@ -61,6 +67,9 @@ from hygie.fhir.search.query import (
 
 _LIKE_ESCAPE = "\\"
 _NONE, _ALL = "1 = 0", "1 = 1"
+# The driving lookup's index rows, which the other lookups probe by resource_seq.
+_DRIVER = "driving"
+_DRIVER_SEQ = f"{_DRIVER}.resource_seq"
 
 
 def live(res: FromClause, resource_type: str) -> ColumnElement[bool]:
@@ -117,15 +126,28 @@ def _match(res: str, resource_type: str, criteria: Sequence[Criterion], b: _Bind
     driver = min(criteria, key=_selectivity) if criteria else None
     r = fhir_resource.c
     kind = b(resource_type, r.resource_type)
-    if driver is not None and _is_semi_join(driver):
-        # Left to itself SQLite walks every resource of the type through the
-        # (resource_type, last_updated) index and tests the IN list on each row; hiding
-        # resource_type from the planner makes it start from the driving IN list instead.
-        terms = [f"({res}.resource_type || '') = {kind}"]
-    else:
-        terms = [f"{res}.resource_type = {kind}"]
-    terms.append(f"{res}.deleted = {b(False, r.deleted)}")
-    terms.extend(_criterion(res, resource_type, c, b, correlated=c is not driver) for c in criteria)
+    if driver is None or not _is_semi_join(driver):
+        terms = [f"{res}.resource_type = {kind}", f"{res}.deleted = {b(False, r.deleted)}"]
+        terms.extend(
+            _criterion(res, resource_type, c, b, correlated=c is not driver) for c in criteria
+        )
+        return " AND ".join(terms)
+    # Left to itself SQLite walks every resource of the type through the (resource_type,
+    # last_updated) index and tests the IN list on each row; hiding resource_type from the
+    # planner makes it start from the driving IN list instead. The other positive lookups
+    # probe the driving rows inside that list, so that only the resources matching every
+    # one of them are read from fhir_resource.
+    terms = [f"({res}.resource_type || '') = {kind}", f"{res}.deleted = {b(False, r.deleted)}"]
+    driving = _lookup(driver, _DRIVER, resource_type, b)
+    for c in criteria:
+        if c is not driver and _is_semi_join(c):
+            driving += f" AND EXISTS ({_lookup(c, None, resource_type, b, seq=_DRIVER_SEQ)})"
+    terms.append(f"{res}.seq IN ({driving})")
+    terms.extend(
+        _criterion(res, resource_type, c, b, correlated=True)
+        for c in criteria
+        if c is not driver and not _is_semi_join(c)
+    )
     return " AND ".join(terms)
 
 
@@ -170,35 +192,48 @@ def _criterion(res: str, resource_type: str, c: Criterion, b: _Binds, *, correla
         column = f"{res}.last_updated"
         ranges = [v for v in c.values if isinstance(v, RangeValue)]
         return _any(_range(v, column, column, r.last_updated, b) for v in ranges)
+    # Anti-joins (:missing=true, :not) and SQLite's non-driving terms look up the outer row;
+    # both engines plan NOT EXISTS as an anti-join.
+    if c.missing is True or c.modifier == "not":
+        return f"NOT (EXISTS ({_lookup(c, None, resource_type, b, seq=f'{res}.seq')}))"
+    rows = _lookup(c, None, resource_type, b, seq=f"{res}.seq" if correlated else None)
+    return f"{res}.seq IN ({rows})"
+
+
+def _lookup(
+    c: Criterion, alias: str | None, resource_type: str, b: _Binds, *, seq: str | None = None
+) -> str:
+    """``SELECT resource_seq`` of the index rows of ``c`` (its values; any value for
+    ``:missing``), from its index table or under ``alias``; ``seq``: only the rows of the
+    resource whose seq that is (a probe).
+
+    A probe compares ``resource_type || ''``: without (or with stale) statistics both
+    planners may prefer the index with the most equality columns, the (resource_type,
+    param, value...) lookup index, and scan every row with that value once per outer
+    resource, where the resource_seq index finds the resource's few rows at once.
+    """
     table = INDEX_TABLES[c.param.type]
-    t = table.name
+    t = alias or table.name
+    source = table.name if alias is None else f"{table.name} AS {alias}"
     # Only schema names are written into the text; every value is a bound parameter.
-    rows = f"SELECT {t}.resource_seq FROM {t} WHERE {t}.param = {b(code, table.c.param)}"  # noqa: S608
-    # Anti-joins (:missing=true, :not) and SQLite's non-driving terms look up the outer row.
-    if c.missing is True or c.modifier == "not" or correlated:
-        # A lookup by resource_seq: without (or with stale) statistics both planners may
-        # prefer the index with the most equality columns, the (resource_type, param,
-        # value...) lookup index, and scan every row with that value once per outer
-        # resource. Comparing resource_type || '' keeps that index out of reach.
-        kind = b(resource_type, table.c.resource_type)
-        rows += f" AND {t}.resource_seq = {res}.seq AND ({t}.resource_type || '') = {kind}"
+    rows = (
+        f"SELECT {t}.resource_seq FROM {source} WHERE {t}.param = {b(c.param.code, table.c.param)}"  # noqa: S608
+    )
+    kind = b(resource_type, table.c.resource_type)
+    if seq is None:
+        rows += f" AND {t}.resource_type = {kind}"
     else:
-        rows += f" AND {t}.resource_type = {b(resource_type, table.c.resource_type)}"
-    if c.missing is True:
-        return f"NOT (EXISTS ({rows}))"
-    if c.missing is False:
-        return f"{res}.seq IN ({rows})"
+        rows += f" AND {t}.resource_seq = {seq} AND ({t}.resource_type || '') = {kind}"
+    if c.missing is not None:
+        return rows
     if c.chain is not None:
-        return f"{res}.seq IN ({rows} AND {_chain(table, c, b)})"
-    matching = f"{rows} AND {_any(_value(table, v, c.modifier, b) for v in c.values)}"
-    if c.modifier == "not":  # an anti-join: NOT EXISTS, which both engines plan as one
-        return f"NOT (EXISTS ({matching}))"
-    return f"{res}.seq IN ({matching})"
+        return f"{rows} AND {_chain(table, t, c, b)}"
+    return f"{rows} AND {_any(_value(table, t, v, c.modifier, b) for v in c.values)}"
 
 
-def _chain(refs: Table, c: Criterion, b: _Binds) -> str:
+def _chain(refs: Table, t: str, c: Criterion, b: _Binds) -> str:
+    """The references of ``refs`` (read as ``t``) that point at a resource matching the chain."""
     assert c.chain is not None
-    t = refs.name
     alternatives = []
     for target_type, chained in c.chain.targets:
         target = b(target_type, refs.c.target_type)
@@ -209,8 +244,8 @@ def _chain(refs: Table, c: Criterion, b: _Binds) -> str:
     return _any(alternatives)
 
 
-def _value(t: Table, v: Value, modifier: str | None, b: _Binds) -> str:
-    n = t.name
+def _value(t: Table, n: str, v: Value, modifier: str | None, b: _Binds) -> str:
+    """The condition of one value on the rows of ``t`` read as ``n``."""
     if isinstance(v, StringValue):
         if modifier == "exact":
             return f"{n}.exact = {b(v.text, t.c.exact)}"
@@ -242,11 +277,11 @@ def _value(t: Table, v: Value, modifier: str | None, b: _Binds) -> str:
         if v.system is not None:
             conditions.append(f"{n}.system = {b(v.system, t.c.system)}")
         return _every(conditions)
-    return _uri(t, v, modifier, b)
+    return _uri(t, n, v, modifier, b)
 
 
-def _uri(t: Table, v: UriValue, modifier: str | None, b: _Binds) -> str:
-    column = f"{t.name}.value"
+def _uri(t: Table, n: str, v: UriValue, modifier: str | None, b: _Binds) -> str:
+    column = f"{n}.value"
     if modifier == "below":
         return _starts_with(column, v.uri, t.c.value, b)
     if modifier == "above":  # the stored URI is the value or one of its parent paths
