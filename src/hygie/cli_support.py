@@ -8,6 +8,7 @@ from hygie.app import SchemaNotCurrent
 from hygie.config import Settings, SettingsError
 from hygie.db.engine import Database, make_engine
 from hygie.security.audit.errors import AuditKeyError
+from hygie.security.audit.signing import TreeHeadSigner, load_signer
 from hygie.security.crypto.errors import KekConfigError
 from hygie.security.keyfiles import KeyFileError
 from hygie.security.policy.errors import PolicyError
@@ -33,6 +34,14 @@ def settings_or_exit() -> Settings:
 
 def open_database(settings: Settings) -> Database:
     return Database(make_engine(settings.sqlalchemy_url))
+
+
+def signer_or_exit(settings: Settings) -> TreeHeadSigner:
+    """The audit log's signing key, for the commands that write or check the log."""
+    try:
+        return load_signer(data_dir=settings.data_dir, allow_generate=settings.demo)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def security_or_exit(settings: Settings, db: Database) -> Security:

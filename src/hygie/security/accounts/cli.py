@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import inspect
 
-from hygie.cli_support import open_database, settings_or_exit
+from hygie.cli_support import open_database, settings_or_exit, signer_or_exit
 from hygie.db.engine import Database
 from hygie.security.accounts.model import (
     Account,
@@ -23,8 +23,6 @@ from hygie.security.accounts.model import (
 from hygie.security.accounts.service import AccountService
 from hygie.security.accounts.tables import security_accounts_account
 from hygie.security.audit import Actor, ActorKind, AuditEntry, AuditLog, Outcome
-from hygie.security.audit.errors import AuditKeyError
-from hygie.security.audit.signing import load_signer
 from hygie.security.context import PrincipalKind
 
 _KINDS = {
@@ -37,10 +35,7 @@ _OPERATOR = Actor(ActorKind.SYSTEM, "hygie-cli", "hygie users")
 
 def _open() -> tuple[Database, AuditLog]:
     settings = settings_or_exit()
-    try:
-        signer = load_signer(data_dir=settings.data_dir, allow_generate=settings.demo)
-    except AuditKeyError as exc:
-        raise click.ClickException(str(exc)) from None
+    signer = signer_or_exit(settings)
     db = open_database(settings)
     if not inspect(db.engine).has_table(security_accounts_account.name):
         db.dispose()

@@ -6,19 +6,9 @@ import base64
 
 import click
 
-from hygie.cli_support import open_database, settings_or_exit
-from hygie.security.audit.errors import AuditKeyError
+from hygie.cli_support import open_database, settings_or_exit, signer_or_exit
 from hygie.security.audit.service import AuditLog
-from hygie.security.audit.signing import TreeHeadSigner, load_signer
 from hygie.security.audit.verify import verify_log
-
-
-def _signer() -> TreeHeadSigner:
-    settings = settings_or_exit()
-    try:
-        return load_signer(data_dir=settings.data_dir, allow_generate=settings.demo)
-    except AuditKeyError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group(name="audit")
@@ -29,8 +19,9 @@ def audit() -> None:
 @audit.command(name="verify")
 def verify_command() -> None:
     """Recompute the Merkle tree from every entry; exit 1 and name the first bad entry."""
-    verifier = _signer().verifier
-    db = open_database(settings_or_exit())
+    settings = settings_or_exit()
+    verifier = signer_or_exit(settings).verifier
+    db = open_database(settings)
     try:
         report = verify_log(db, verifier)
     finally:
@@ -49,8 +40,9 @@ def verify_command() -> None:
 @audit.command(name="sth")
 def sth_command() -> None:
     """Sign (if the log grew) and print the current tree head."""
-    signer = _signer()
-    db = open_database(settings_or_exit())
+    settings = settings_or_exit()
+    signer = signer_or_exit(settings)
+    db = open_database(settings)
     try:
         sth = AuditLog(db, signer).signed_tree_head()
     finally:

@@ -14,11 +14,9 @@ from pathlib import Path
 import click
 from sqlalchemy import inspect
 
-from hygie.cli_support import open_database, settings_or_exit
+from hygie.cli_support import open_database, settings_or_exit, signer_or_exit
 from hygie.db.engine import Database
 from hygie.security.audit import Actor, ActorKind, AuditEntry, AuditLog, Outcome
-from hygie.security.audit.errors import AuditKeyError
-from hygie.security.audit.signing import load_signer
 from hygie.security.oauth.clients import Client, ClientKind, ClientRegistry, Posture
 from hygie.security.oauth.errors import ClientError, UnknownClient
 from hygie.security.oauth.tables import security_oauth_client
@@ -35,11 +33,7 @@ def _open() -> Database:
 
 
 def _open_audited() -> tuple[Database, AuditLog]:
-    settings = settings_or_exit()
-    try:
-        signer = load_signer(data_dir=settings.data_dir, allow_generate=settings.demo)
-    except AuditKeyError as exc:
-        raise click.ClickException(str(exc)) from None
+    signer = signer_or_exit(settings_or_exit())
     db = _open()
     return db, AuditLog(db, signer)
 
