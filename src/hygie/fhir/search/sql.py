@@ -115,7 +115,7 @@ def match_clause(res: NamedFromClause, resource_type: str, criteria: Sequence[Cr
     """The live resources of ``resource_type`` in ``res`` that meet every criterion.
 
     The term likeliest to be selective drives the search; the others become correlated
-    probes on ``ix_..._resource_seq`` (see the module docstring for why).
+    probes on ``ix_..._probe`` (see the module docstring for why).
     """
     binds = _Binds()
     sql = _match(res.name, resource_type, criteria, binds)
@@ -210,7 +210,7 @@ def _lookup(
     A probe compares ``resource_type || ''``: without (or with stale) statistics both
     planners may prefer the index with the most equality columns, the (resource_type,
     param, value...) lookup index, and scan every row with that value once per outer
-    resource, where the resource_seq index finds the resource's few rows at once.
+    resource, where the probe index finds the resource's few rows at once.
     """
     table = INDEX_TABLES[c.param.type]
     t = alias or table.name
