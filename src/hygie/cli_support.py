@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
+from sqlalchemy import Table, inspect
 
 from hygie.app import SchemaNotCurrent
 from hygie.config import Settings, SettingsError
 from hygie.db.engine import Database, make_engine
+from hygie.security.audit import Actor, AuditEntry, AuditLog, Outcome
 from hygie.security.audit.errors import AuditKeyError
 from hygie.security.audit.signing import TreeHeadSigner, load_signer
 from hygie.security.crypto.errors import KekConfigError
@@ -34,6 +38,38 @@ def settings_or_exit() -> Settings:
 
 def open_database(settings: Settings) -> Database:
     return Database(make_engine(settings.sqlalchemy_url))
+
+
+def migrated_database(settings: Settings, table: Table, what: str) -> Database:
+    """The database, or a clear error when ``table`` (``what``) is missing: not migrated."""
+    db = open_database(settings)
+    if not inspect(db.engine).has_table(table.name):
+        db.dispose()
+        raise click.ClickException(f"the database has no {what} table: run `hygie migrate` first")
+    return db
+
+
+def record_operator_action(
+    log: AuditLog,
+    operator: Actor,
+    action: str,
+    reason: str,
+    *,
+    resource: str | None = None,
+    client_id: str | None = None,
+) -> None:
+    """One ``admin.*`` entry of an operator command, stored before the command answers."""
+    log.append(
+        AuditEntry(
+            time=datetime.now(UTC),
+            actor=operator,
+            action=action,
+            outcome=Outcome.SUCCESS,
+            resource=resource,
+            client_id=client_id,
+            reason=reason,
+        )
+    )
 
 
 def signer_or_exit(settings: Settings) -> TreeHeadSigner:

@@ -7,12 +7,15 @@ available (HYGIE_AUDIT_KEY_FILE, or the generated one in demo mode).
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 
 import click
-from sqlalchemy import inspect
 
-from hygie.cli_support import open_database, settings_or_exit, signer_or_exit
+from hygie.cli_support import (
+    migrated_database,
+    record_operator_action,
+    settings_or_exit,
+    signer_or_exit,
+)
 from hygie.db.engine import Database
 from hygie.security.accounts.model import (
     Account,
@@ -22,7 +25,7 @@ from hygie.security.accounts.model import (
 )
 from hygie.security.accounts.service import AccountService
 from hygie.security.accounts.tables import security_accounts_account
-from hygie.security.audit import Actor, ActorKind, AuditEntry, AuditLog, Outcome
+from hygie.security.audit import Actor, ActorKind, AuditLog
 from hygie.security.context import PrincipalKind
 
 _KINDS = {
@@ -36,23 +39,12 @@ _OPERATOR = Actor(ActorKind.SYSTEM, "hygie-cli", "hygie users")
 def _open() -> tuple[Database, AuditLog]:
     settings = settings_or_exit()
     signer = signer_or_exit(settings)
-    db = open_database(settings)
-    if not inspect(db.engine).has_table(security_accounts_account.name):
-        db.dispose()
-        raise click.ClickException("the database has no accounts table: run `hygie migrate` first")
+    db = migrated_database(settings, security_accounts_account, "accounts")
     return db, AuditLog(db, signer)
 
 
 def _record(log: AuditLog, action: str, account: Account) -> None:
-    log.append(
-        AuditEntry(
-            time=datetime.now(UTC),
-            actor=_OPERATOR,
-            action=action,
-            outcome=Outcome.SUCCESS,
-            reason=f"account {account.id} ({account.username})",
-        )
-    )
+    record_operator_action(log, _OPERATOR, action, f"account {account.id} ({account.username})")
 
 
 def _read_password(from_stdin: bool) -> str:

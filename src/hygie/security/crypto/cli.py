@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import click
-from sqlalchemy import inspect
 
-from hygie.cli_support import open_database, settings_or_exit
+from hygie.cli_support import migrated_database, settings_or_exit
 from hygie.config import Settings
 from hygie.db.engine import Database
 from hygie.security.crypto.errors import CryptoError
@@ -25,11 +24,7 @@ def _keks(settings: Settings) -> KekSet:
 
 
 def _open(settings: Settings) -> Database:
-    db = open_database(settings)
-    if not inspect(db.engine).has_table(security_data_key.name):
-        db.dispose()
-        raise click.ClickException("the database has no data-key table: run `hygie migrate` first")
-    return db
+    return migrated_database(settings, security_data_key, "data-key")
 
 
 @click.group(name="keys")

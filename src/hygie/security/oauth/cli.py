@@ -8,15 +8,18 @@ available (HYGIE_AUDIT_KEY_FILE, or the generated one in demo mode), as for ``hy
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import inspect
 
-from hygie.cli_support import open_database, settings_or_exit, signer_or_exit
+from hygie.cli_support import (
+    migrated_database,
+    record_operator_action,
+    settings_or_exit,
+    signer_or_exit,
+)
 from hygie.db.engine import Database
-from hygie.security.audit import Actor, ActorKind, AuditEntry, AuditLog, Outcome
+from hygie.security.audit import Actor, ActorKind, AuditLog
 from hygie.security.oauth.clients import Client, ClientKind, ClientRegistry, Posture
 from hygie.security.oauth.errors import ClientError, UnknownClient
 from hygie.security.oauth.tables import security_oauth_client
@@ -25,11 +28,7 @@ _OPERATOR = Actor(ActorKind.SYSTEM, "hygie-cli", "hygie clients")
 
 
 def _open() -> Database:
-    db = open_database(settings_or_exit())
-    if not inspect(db.engine).has_table(security_oauth_client.name):
-        db.dispose()
-        raise click.ClickException("the database has no client table: run `hygie migrate` first")
-    return db
+    return migrated_database(settings_or_exit(), security_oauth_client, "client")
 
 
 def _open_audited() -> tuple[Database, AuditLog]:
@@ -39,16 +38,9 @@ def _open_audited() -> tuple[Database, AuditLog]:
 
 
 def _record(log: AuditLog, action: str, client: Client, detail: str = "") -> None:
-    log.append(
-        AuditEntry(
-            time=datetime.now(UTC),
-            actor=_OPERATOR,
-            action=action,
-            outcome=Outcome.SUCCESS,
-            resource=client.device_ref,
-            client_id=client.id,
-            reason=f"{client.kind.value} client {client.id} ({client.name}){detail}",
-        )
+    reason = f"{client.kind.value} client {client.id} ({client.name}){detail}"
+    record_operator_action(
+        log, _OPERATOR, action, reason, resource=client.device_ref, client_id=client.id
     )
 
 
